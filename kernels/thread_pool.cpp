@@ -1,0 +1,1 @@
+#include <lucid/kernels/thread_pool.h>

@@ -1,0 +1,2 @@
+// lucid: the umbrella header. Include this and use namespace lucid.
+#pragma once
