@@ -14,6 +14,7 @@
 #ifdef LUCID_BENCH_OPENBLAS
 #include <cblas.h>
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" char* openblas_get_corename(void);
 #endif
 
 namespace {
@@ -33,6 +34,12 @@ double median_seconds(const std::function<void()>& run) {
 }  // namespace
 
 int main() {
+#ifdef LUCID_BENCH_OPENBLAS
+  // OpenBLAS picks its kernels from CPUID; an old OpenBLAS on a new CPU may fall
+  // back to a slow generic core (e.g. "Prescott"). Override with the
+  // OPENBLAS_CORETYPE environment variable (see bench/README.md).
+  std::printf("OpenBLAS core: %s\n", openblas_get_corename());
+#endif
   std::printf("%6s %8s %14s %16s %8s\n", "n", "threads", "lucid GFLOP/s", "OpenBLAS GFLOP/s",
               "ratio");
   for (int n : {256, 512, 1024}) {

@@ -23,7 +23,8 @@
 // Block sizes (elements; KC x NR x 4 bytes ~ 32 KiB for the AVX-512 float kernel):
 //   KC = 256  B micro-panel (KC x NR) + A micro-panel (MR x KC) fit in L1 (32-48 KiB)
 //   MC = 96   A block MC x KC = 96 KiB (float) sits in L2 (>= 256 KiB on any x86-64)
-//   NB = 512  columns per task: enough tasks for 2-16 threads at M ~ 1000
+//   NB = 256  columns per task: several tasks per thread from n ~ 256 up (the A
+//             block is re-packed once per task, ~1/NB extra work)
 //   NC = 4096 packed B panel KC x NC = 4 MiB (float), shared through L3
 // MC, NB and NC are multiples of every kernel's MR and NR.
 //
@@ -49,7 +50,7 @@ namespace {
 
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 96;
-constexpr int64_t NB = 512;
+constexpr int64_t NB = 256;
 constexpr int64_t NC = 4096;
 constexpr int kMaxTile = 12 * 32;  // largest MR * NR of any kernel
 
