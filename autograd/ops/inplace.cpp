@@ -1,0 +1,120 @@
+// In-place ops: write into an existing tensor and bump its storage version.
+//
+// lucid does not record in-place ops on the tape. Writing in place into a
+// tensor that requires grad while grad mode is on is an error (as PyTorch does
+// for leaves); optimizers and initializers run under NoGradGuard. If a tensor
+// saved for backward is changed in place, the version check in backward()
+// reports it.
+#include <lucid/autograd/ops/elementwise.h>
+#include <lucid/autograd/tape.h>
+#include <lucid/kernels/cpu/copy.h>
+#include <lucid/kernels/cpu/elementwise.h>
+#include <lucid/kernels/dispatch.h>
+#include <lucid/kernels/factory.h>
+#include <lucid/kernels/philox.h>
+
+#include <limits>
+
+namespace lucid {
+
+namespace {
+
+void check_writable(const char* op, const Tensor& self) {
+  LUCID_CHECK(self.defined(), op, ": undefined tensor");
+  LUCID_CHECK(!(GradMode::is_enabled() && self.requires_grad()), op,
+              ": a tensor that requires grad (shape ", self.sizes(),
+              ") is used in an in-place operation; wrap it in NoGradGuard, or use the "
+              "out-of-place op");
+}
+
+// self = op(self, other), other broadcast to self's shape.
+Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const Tensor& other) {
+  check_writable(name, self);
+  LUCID_CHECK(other.device() == self.device(), name, ": expected both tensors on the same device, got ",
+              self.device().str(), " and ", other.device().str());
+  Shape b = broadcast_shapes(self.sizes(), other.sizes(), name);
+  LUCID_CHECK(b == self.sizes(), name, ": output with shape ", self.sizes(),
+              " doesn't match the broadcast shape ", b);
+  Tensor o = other.dtype() == self.dtype() ? other : other.detach().to(self.dtype());
+  dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self); });
+  self.storage()->bump_version();
+  return self;
+}
+
+}  // namespace
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_writable("copy_", *this);
+  LUCID_CHECK(src.defined(), "copy_: undefined source tensor");
+  Shape b = broadcast_shapes(sizes(), src.sizes(), "copy_");
+  LUCID_CHECK(b == sizes(), "copy_: source of shape ", src.sizes(),
+              " cannot be broadcast to destination of shape ", sizes());
+  LUCID_CHECK(src.device() == device(), "copy_: copying from ", src.device().str(), " to ",
+              device().str(), " needs the CUDA backend (lucid was built without CUDA)");
+  // An overlapping source (copying a tensor into a view of itself) is read
+  // from a private copy first.
+  Tensor s = src.storage() == storage() ? src.detach().clone() : src;
+  dispatch("copy_", device(), [&] { cpu::copy(*this, s); });
+  storage()->bump_version();
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  check_writable("fill_", *this);
+  dispatch("fill_", device(), [&] { cpu::fill(*this, value); });
+  storage()->bump_version();
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& o, double alpha) {
+  if (alpha == 1.0) return binary_inplace(cpu::BinaryOp::Add, "add_", *this, o);
+  NoGradGuard ng;
+  return binary_inplace(cpu::BinaryOp::Add, "add_", *this, o.detach() * alpha);
+}
+Tensor& Tensor::add_(double s) { return binary_inplace(cpu::BinaryOp::Add, "add_", *this, scalar_like(s, *this)); }
+Tensor& Tensor::mul_(const Tensor& o) { return binary_inplace(cpu::BinaryOp::Mul, "mul_", *this, o); }
+Tensor& Tensor::mul_(double s) { return binary_inplace(cpu::BinaryOp::Mul, "mul_", *this, scalar_like(s, *this)); }
+Tensor& Tensor::div_(const Tensor& o) { return binary_inplace(cpu::BinaryOp::Div, "div_", *this, o); }
+
+Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
+  check_writable("clamp_", *this);
+  check_float_math("clamp_", dtype());
+  const double lo = min.value_or(-std::numeric_limits<double>::infinity());
+  const double hi = max.value_or(std::numeric_limits<double>::infinity());
+  dispatch("clamp_", device(), [&] { cpu::unary(cpu::UnaryOp::Clamp, *this, *this, {lo, hi}); });
+  storage()->bump_version();
+  return *this;
+}
+
+// Random fills draw float64 (or float32) values from the default generator in
+// element order of the packed shape, then convert into this view.
+Tensor& Tensor::uniform_(double from, double to) {
+  check_writable("uniform_", *this);
+  LUCID_CHECK(from <= to, "uniform_: expected from <= to, got from=", from, " to=", to);
+  Tensor tmp = empty(sizes(), dtype() == kFloat64 ? kFloat64 : kFloat32);
+  if (tmp.dtype() == kFloat64)
+    default_generator().fill_uniform(tmp.data_ptr<double>(), tmp.numel(), from, to);
+  else
+    default_generator().fill_uniform(tmp.data_ptr<float>(), tmp.numel(), static_cast<float>(from),
+                                     static_cast<float>(to));
+  return copy_(tmp);
+}
+
+Tensor& Tensor::normal_(double mean, double std) {
+  check_writable("normal_", *this);
+  LUCID_CHECK(std >= 0, "normal_: expected std >= 0, got ", std);
+  Tensor tmp = empty(sizes(), dtype() == kFloat64 ? kFloat64 : kFloat32);
+  if (tmp.dtype() == kFloat64)
+    default_generator().fill_normal(tmp.data_ptr<double>(), tmp.numel(), mean, std);
+  else
+    default_generator().fill_normal(tmp.data_ptr<float>(), tmp.numel(), static_cast<float>(mean),
+                                    static_cast<float>(std));
+  return copy_(tmp);
+}
+
+Tensor& operator+=(Tensor& a, const Tensor& b) { return a.add_(b); }
+Tensor& operator-=(Tensor& a, const Tensor& b) { return a.sub_(b); }
+Tensor& operator*=(Tensor& a, const Tensor& b) { return a.mul_(b); }
+Tensor& operator*=(Tensor& a, double b) { return a.mul_(b); }
+
+}  // namespace lucid
