@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing (Debian packages), configures,
+# builds and runs every test.
+#
+#   scripts/test.sh             Release build in build/, all CTest tests
+#   scripts/test.sh --sanitize  the same suite under AddressSanitizer and
+#                               UndefinedBehaviorSanitizer, in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=release
+[[ "${1:-}" == "--sanitize" ]] && mode=sanitize
+
+# --- dependencies (Debian 12) ---------------------------------------------------------
+packages=(cmake ninja-build g++ doctest-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+if [[ $mode == release ]]; then
+  dir=build
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+else
+  dir=build-asan
+  # -O1 keeps the sanitized gradient checks fast enough; benchmarks are not built.
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+    -DLUCID_SANITIZE=ON -DLUCID_BUILD_BENCH=OFF
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+cmake --build "$dir" -j "$jobs"
+ctest --test-dir "$dir" --output-on-failure -j "$jobs"
