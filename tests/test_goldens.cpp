@@ -1,0 +1,358 @@
+// Golden test: lucid against PyTorch 1.13 on every case in goldens/ops.txt.
+//
+// goldens/make_goldens.py wrote, per case, the inputs, an upstream gradient
+// grad_out, the outputs and grad_<x> = d(sum(out * grad_out))/dx for each
+// differentiable input x (format: goldens/README.md). Here each case name maps
+// to one lambda that makes the same call in lucid; the test runs it, runs the
+// same backward, and compares every output and gradient record.
+//
+// Tolerance: |lucid - torch| <= atol + rtol * |torch|, with rtol 1e-5 and atol
+// 1e-6 for float32 (a few ulps after a handful of roundings in a different
+// order), and 1e-10 for float64. Integer and bool outputs must match exactly.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <lucid/lucid.h>
+
+using namespace lucid;
+namespace F = lucid::nn::functional;
+
+namespace {
+
+// ---- reading ops.txt --------------------------------------------------------
+
+struct Record {
+  std::string name;
+  Tensor value;
+};
+
+struct GoldenCase {
+  std::string name;
+  std::vector<Record> inputs;   // includes grad_out when the case has gradients
+  std::vector<Record> outputs;  // op outputs, then grad_<x> records
+};
+
+ScalarType parse_dtype(const std::string& s) {
+  if (s == "f32") return kFloat32;
+  if (s == "f64") return kFloat64;
+  if (s == "i64") return kInt64;
+  if (s == "bool") return kBool;
+  throw Error("goldens: unknown dtype '" + s + "'");
+}
+
+// `<name> <dtype> <ndim> <dims...> <values...>`, the rest of an in/out line.
+Record parse_tensor(std::istringstream& line) {
+  Record r;
+  std::string dt;
+  int64_t ndim = 0;
+  line >> r.name >> dt >> ndim;
+  Shape shape(static_cast<size_t>(ndim));
+  for (int64_t& d : shape) line >> d;
+  r.value = empty(shape, parse_dtype(dt));
+  visit_dtype(r.value.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                  std::is_same_v<T, int64_t>) {
+      T* p = r.value.data_ptr<T>();
+      for (int64_t i = 0; i < r.value.numel(); ++i) line >> p[i];
+    } else if constexpr (std::is_same_v<T, bool>) {
+      bool* p = r.value.data_ptr<bool>();
+      for (int64_t i = 0; i < r.value.numel(); ++i) {
+        int v = 0;
+        line >> v;
+        p[i] = v != 0;
+      }
+    }
+  });
+  std::string extra;
+  LUCID_CHECK(!line.fail() && !(line >> extra), "goldens: record '", r.name, "' has ",
+              line.fail() ? "too few" : "too many", " values for shape ", shape);
+  return r;
+}
+
+std::vector<GoldenCase> read_goldens(const std::string& path) {
+  std::ifstream f(path);
+  LUCID_CHECK(f.good(), "goldens: cannot open ", path, " (tests run from tests/)");
+  std::vector<GoldenCase> cases;
+  std::string text;
+  while (std::getline(f, text)) {
+    if (text.empty() || text[0] == '#') continue;
+    std::istringstream line(text);
+    std::string kind;
+    line >> kind;
+    if (kind == "case") {
+      cases.emplace_back();
+      line >> cases.back().name;
+    } else if (kind == "in" || kind == "out") {
+      LUCID_CHECK(!cases.empty(), "goldens: '", kind, "' record before any 'case' line");
+      (kind == "in" ? cases.back().inputs : cases.back().outputs).push_back(parse_tensor(line));
+    } else {
+      LUCID_CHECK(kind == "end", "goldens: unknown record kind '", kind, "'");
+    }
+  }
+  return cases;
+}
+
+const std::vector<GoldenCase>& goldens() {
+  static const std::vector<GoldenCase> cases = read_goldens("goldens/ops.txt");
+  return cases;
+}
+
+// ---- the registry: case name -> the same call in lucid ------------------------
+
+// The case's inputs by name.
+class In {
+ public:
+  explicit In(const std::vector<Record>& records) : records_(records) {}
+  const Tensor& operator[](const std::string& name) const {
+    for (const Record& r : records_)
+      if (r.name == name) return r.value;
+    throw Error("goldens: the case has no input named '" + name + "'");
+  }
+
+ private:
+  const std::vector<Record>& records_;
+};
+
+// The op's outputs by name; a lone Tensor is the output "out".
+struct Outs {
+  std::vector<Record> records;
+  Outs(Tensor out) : records{{"out", std::move(out)}} {}  // NOLINT: implicit, for one-line rows
+  Outs(std::initializer_list<Record> r) : records(r) {}
+};
+
+using Op = std::function<Outs(const In&)>;
+
+Outs values_indices(const std::tuple<Tensor, Tensor>& vi) {
+  return {{"values", std::get<0>(vi)}, {"indices", std::get<1>(vi)}};
+}
+
+// batch_norm updates the running statistics in place: run it on copies and
+// report the copies, as the script does.
+Outs batch_norm_train(const In& x) {
+  Tensor rm = x["running_mean"].clone(), rv = x["running_var"].clone();
+  Tensor y = F::batch_norm(x["x"], rm, rv, x["weight"], x["bias"], /*training=*/true, 0.1, 1e-5);
+  return {{"out", y}, {"running_mean_new", rm}, {"running_var_new", rv}};
+}
+
+const std::map<std::string, Op>& registry() {
+  using F::Reduction;
+  static const std::map<std::string, Op> ops = {
+      // elementwise
+      {"add_bcast", [](const In& x) { return add(x["a"], x["b"]); }},
+      {"sub_bcast", [](const In& x) { return sub(x["a"], x["b"]); }},
+      {"mul_bcast", [](const In& x) { return mul(x["a"], x["b"]); }},
+      {"div_bcast", [](const In& x) { return div(x["a"], x["b"]); }},
+      {"add_bcast_f64", [](const In& x) { return add(x["a"], x["b"]); }},
+      {"pow_tensor", [](const In& x) { return pow(x["a"], x["b"]); }},
+      {"pow_scalar_2.5", [](const In& x) { return pow(x["x"], 2.5); }},
+      {"neg", [](const In& x) { return neg(x["x"]); }},
+      {"exp", [](const In& x) { return exp(x["x"]); }},
+      {"exp_f64", [](const In& x) { return exp(x["x"]); }},
+      {"log", [](const In& x) { return log(x["x"]); }},
+      {"sqrt", [](const In& x) { return sqrt(x["x"]); }},
+      {"rsqrt", [](const In& x) { return rsqrt(x["x"]); }},
+      {"abs", [](const In& x) { return abs(x["x"]); }},
+      {"clamp_-0.5_0.5", [](const In& x) { return clamp(x["x"], -0.5, 0.5); }},
+      {"maximum", [](const In& x) { return maximum(x["a"], x["b"]); }},
+      {"minimum", [](const In& x) { return minimum(x["a"], x["b"]); }},
+      {"relu", [](const In& x) { return F::relu(x["x"]); }},
+      {"leaky_relu_0.2", [](const In& x) { return F::leaky_relu(x["x"], 0.2); }},
+      {"gelu", [](const In& x) { return F::gelu(x["x"]); }},
+      {"gelu_tanh", [](const In& x) { return F::gelu(x["x"], GeluApproximation::Tanh); }},
+      {"silu", [](const In& x) { return F::silu(x["x"]); }},
+      {"sigmoid", [](const In& x) { return sigmoid(x["x"]); }},
+      {"tanh", [](const In& x) { return tanh(x["x"]); }},
+      {"softplus", [](const In& x) { return F::softplus(x["x"], 1.0, 20.0); }},
+      {"where", [](const In& x) { return where(x["cond"], x["x"], x["y"]); }},
+      // reductions
+      {"sum_dim1_keepdim", [](const In& x) { return sum(x["x"], {1}, true); }},
+      {"sum_dims02", [](const In& x) { return sum(x["x"], {0, 2}); }},
+      {"mean_dim1_keepdim", [](const In& x) { return mean(x["x"], {1}, true); }},
+      {"mean_dims02", [](const In& x) { return mean(x["x"], {0, 2}); }},
+      {"var_dim1", [](const In& x) { return var(x["x"], {1}, /*correction=*/1); }},
+      {"std_dim1", [](const In& x) { return lucid::std(x["x"], {1}, /*correction=*/1); }},
+      {"max_dim1", [](const In& x) { return values_indices(max(x["x"], 1)); }},
+      {"min_dim1", [](const In& x) { return values_indices(min(x["x"], 1)); }},
+      {"argmax_dim1", [](const In& x) { return argmax(x["x"], 1); }},
+      {"logsumexp_dim1", [](const In& x) { return logsumexp(x["x"], {1}); }},
+      // linear algebra
+      {"matmul_2d", [](const In& x) { return matmul(x["a"], x["b"]); }},
+      {"matmul_2d_f64", [](const In& x) { return matmul(x["a"], x["b"]); }},
+      {"matmul_1d_2d", [](const In& x) { return matmul(x["a"], x["b"]); }},
+      {"matmul_batched_bcast", [](const In& x) { return matmul(x["a"], x["b"]); }},
+      {"linear", [](const In& x) { return F::linear(x["x"], x["weight"], x["bias"]); }},
+      // softmax and losses
+      {"softmax_dim-1", [](const In& x) { return F::softmax(x["x"], -1); }},
+      {"log_softmax_dim-1", [](const In& x) { return F::log_softmax(x["x"], -1); }},
+      {"log_softmax_dim-1_f64", [](const In& x) { return F::log_softmax(x["x"], -1); }},
+      {"cross_entropy_mean", [](const In& x) { return F::cross_entropy(x["logits"], x["target"]); }},
+      {"cross_entropy_weight",
+       [](const In& x) { return F::cross_entropy(x["logits"], x["target"], x["weight"]); }},
+      {"cross_entropy_ignore_index_2",
+       [](const In& x) { return F::cross_entropy(x["logits"], x["target"], {}, /*ignore_index=*/2); }},
+      {"cross_entropy_label_smoothing_0.1",
+       [](const In& x) { return F::cross_entropy(x["logits"], x["target"], {}, -100, Reduction::Mean, 0.1); }},
+      {"cross_entropy_none",
+       [](const In& x) { return F::cross_entropy(x["logits"], x["target"], {}, -100, Reduction::None); }},
+      {"cross_entropy_sum",
+       [](const In& x) { return F::cross_entropy(x["logits"], x["target"], {}, -100, Reduction::Sum); }},
+      {"nll_loss_mean", [](const In& x) { return F::nll_loss(x["input"], x["target"]); }},
+      {"mse_loss_mean", [](const In& x) { return F::mse_loss(x["input"], x["target"]); }},
+      {"bce_with_logits_mean",
+       [](const In& x) { return F::binary_cross_entropy_with_logits(x["input"], x["target"]); }},
+      {"bce_with_logits_pos_weight",
+       [](const In& x) {
+         return F::binary_cross_entropy_with_logits(x["input"], x["target"], {}, Reduction::Mean,
+                                                    x["pos_weight"]);
+       }},
+      // embedding, convolution, pooling
+      {"embedding", [](const In& x) { return F::embedding(x["indices"], x["weight"]); }},
+      {"conv2d_s2_p1_d2_g2",
+       [](const In& x) { return F::conv2d(x["x"], x["weight"], x["bias"], {2, 2}, {1, 1}, {2, 2}, 2); }},
+      {"max_pool2d_k3_s2_p1", [](const In& x) { return F::max_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}); }},
+      // avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)
+      {"avg_pool2d_k3_s2_p1_incpad",
+       [](const In& x) { return F::avg_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}, false, true); }},
+      {"avg_pool2d_k3_s2_p1_excpad",
+       [](const In& x) { return F::avg_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}, false, false); }},
+      {"avg_pool2d_k3_s2_p1_ceil",
+       [](const In& x) { return F::avg_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}, true, true); }},
+      {"avg_pool2d_k3_s2_p1_ceil_excpad",
+       [](const In& x) { return F::avg_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}, true, false); }},
+      {"adaptive_avg_pool2d_3x2", [](const In& x) { return F::adaptive_avg_pool2d(x["x"], {3, 2}); }},
+      // normalization
+      {"batch_norm_train", batch_norm_train},
+      {"batch_norm_eval",
+       [](const In& x) {
+         return F::batch_norm(x["x"], x["running_mean"], x["running_var"], x["weight"], x["bias"],
+                              /*training=*/false, 0.1, 1e-5);
+       }},
+      {"layer_norm_last2", [](const In& x) { return F::layer_norm(x["x"], {4, 5}, x["weight"], x["bias"], 1e-5); }},
+      // shape and indexing
+      {"cat_dim1", [](const In& x) { return cat({x["a"], x["b"], x["c"]}, 1); }},
+      {"stack_dim0", [](const In& x) { return stack({x["a"], x["b"], x["c"]}, 0); }},
+      {"index_select_dim1", [](const In& x) { return index_select(x["x"], 1, x["index"]); }},
+      {"gather_dim1", [](const In& x) { return gather(x["x"], 1, x["index"]); }},
+      // attention (goldens computed by hand in the script: torch 1.13 has no sdpa)
+      {"sdpa", [](const In& x) { return F::scaled_dot_product_attention(x["q"], x["k"], x["v"]); }},
+      {"sdpa_causal",
+       [](const In& x) {
+         return F::scaled_dot_product_attention(x["q"], x["k"], x["v"], {}, 0.0, /*is_causal=*/true);
+       }},
+  };
+  return ops;
+}
+
+// ---- comparing ----------------------------------------------------------------
+
+// Checks one lucid tensor against its golden record; a failure names the case,
+// the record, the first bad element and how many are bad.
+void check_close(const std::string& where, const Tensor& got, const Tensor& want) {
+  if (!got.defined()) {
+    FAIL_CHECK(where << ": lucid returned an undefined tensor");
+    return;
+  }
+  if (got.dtype() != want.dtype() || got.sizes() != want.sizes()) {
+    FAIL_CHECK(where << ": lucid gave " << got.dtype() << " " << shape_str(got.sizes())
+                     << ", torch " << want.dtype() << " " << shape_str(want.sizes()));
+    return;
+  }
+  const bool exact = !want.is_floating_point();
+  const double rtol = want.dtype() == kFloat64 ? 1e-10 : 1e-5;
+  const double atol = want.dtype() == kFloat64 ? 1e-10 : 1e-6;
+  Tensor g = got.detach().to(kFloat64).contiguous(), w = want.to(kFloat64).contiguous();
+  const double* gp = g.data_ptr<double>();
+  const double* wp = w.data_ptr<double>();
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const double err = std::abs(gp[i] - wp[i]);
+    const bool ok = exact ? gp[i] == wp[i] : err <= atol + rtol * std::abs(wp[i]);
+    if (!ok && bad++ == 0) first = i;
+  }
+  if (bad > 0) {
+    std::ostringstream msg;
+    msg.precision(want.dtype() == kFloat64 ? 17 : 9);
+    msg << where << ": " << bad << " of " << w.numel() << " elements differ; first at flat index "
+        << first << ": lucid " << gp[first] << ", torch " << wp[first];
+    FAIL_CHECK(msg.str());
+  }
+}
+
+const Tensor* find(const std::vector<Record>& records, const std::string& name) {
+  for (const Record& r : records)
+    if (r.name == name) return &r.value;
+  return nullptr;
+}
+
+bool is_grad_name(const std::string& name) { return name.rfind("grad_", 0) == 0; }
+
+void run_case(const GoldenCase& c, const Op& op) {
+  // Fresh leaves each run; the ones with a golden gradient require grad.
+  std::vector<Record> inputs;
+  for (const Record& r : c.inputs) {
+    Tensor t = r.value.clone();
+    if (find(c.outputs, "grad_" + r.name)) t.requires_grad_(true);
+    inputs.push_back({r.name, t});
+  }
+  Outs outs = op(In(inputs));
+
+  // Forward: every golden output is produced, and nothing else.
+  for (const Record& want : c.outputs) {
+    if (is_grad_name(want.name)) continue;
+    const Tensor* got = find(outs.records, want.name);
+    if (!got) {
+      FAIL_CHECK(c.name << ": lucid returned no output '" << want.name << "'");
+      continue;
+    }
+    check_close(c.name + " " + want.name, *got, want.value);
+  }
+  for (const Record& r : outs.records)
+    if (!find(c.outputs, r.name)) FAIL_CHECK(c.name << ": output '" << r.name << "' has no golden");
+
+  // Backward of sum(first output * grad_out), then each grad_<x> against x.grad().
+  const Tensor* grad_out = find(inputs, "grad_out");
+  if (!grad_out) return;
+  const Tensor& first = outs.records.front().value;
+  (first * *grad_out).sum().backward();
+  for (const Record& want : c.outputs) {
+    if (!is_grad_name(want.name)) continue;
+    check_close(c.name + " " + want.name, find(inputs, want.name.substr(5))->grad(), want.value);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("goldens: ops.txt reads back, and every case has a lucid op and vice versa") {
+  const std::vector<GoldenCase>& cases = goldens();
+  REQUIRE(cases.size() > 0);
+  std::set<std::string> in_file;
+  for (const GoldenCase& c : cases) {
+    CHECK_MESSAGE(in_file.insert(c.name).second, "duplicate case ", c.name);
+    CHECK_MESSAGE(registry().count(c.name) == 1, "case ", c.name, " in ops.txt has no lucid op in the registry");
+  }
+  for (const auto& [name, op] : registry())
+    CHECK_MESSAGE(in_file.count(name) == 1, "registry case ", name, " is not in ops.txt");
+}
+
+TEST_CASE("goldens: lucid outputs and gradients match PyTorch 1.13 on every case") {
+  for (const GoldenCase& c : goldens()) {
+    auto it = registry().find(c.name);
+    if (it == registry().end()) continue;  // reported by the test above
+    try {
+      run_case(c, it->second);
+    } catch (const Error& e) {
+      FAIL_CHECK(c.name << ": " << std::string(e.what()));
+    }
+    autograd::clear_tape();
+  }
+}
