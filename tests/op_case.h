@@ -63,7 +63,7 @@ inline void check_gradients(const OpCase& c) {
   try {
     CHECK(autograd::gradcheck(c.fn, xs, c.tolerance));
   } catch (const Error& e) {
-    FAIL_CHECK(c.name << ": " << e.what());
+    FAIL_CHECK(c.name << ": " << std::string(e.what()));
   }
   CHECK(autograd::tape_size() == 0);  // backward released everything it used
   autograd::clear_tape();
