@@ -141,11 +141,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   });
   Tensor out = reduce_rows(loss, wrow, r, reduction);
   if (autograd::needs_grad({&input})) {
-    Tensor saved_w = w.defined() ? w : Tensor();
     // d cross_entropy / dx = s (softmax(x) sum(q) - q), q the target distribution
     autograd::record(
         "cross_entropy", {input}, {&out}, {r.rows, r.target, lse, wrow},
-        [r = RowLayout(r), saved_w, ignore_index, reduction, label_smoothing](const Context& c, const Grads& g) {
+        [r = RowLayout(r), w, ignore_index, reduction, label_smoothing](const Context& c, const Grads& g) {
           const Tensor &x = c.saved(0), &t = c.saved(1), &lse = c.saved(2), &wrow = c.saved(3);
           Tensor s = row_scale(g[0], wrow, r.M, reduction);
           Tensor dx = empty({r.M, r.C}, x.options());
@@ -153,7 +152,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
             visit_float(x.dtype(), [&](auto tag) {
               using T = decltype(tag);
               cpu::cross_entropy_backward<T>(x.data_ptr<T>(), t.data_ptr<int64_t>(),
-                                             ptr_or_null<T>(saved_w), lse.data_ptr<T>(),
+                                             ptr_or_null<T>(w), lse.data_ptr<T>(),
                                              s.data_ptr<T>(), r.M, r.C, ignore_index,
                                              label_smoothing, dx.data_ptr<T>());
             });
