@@ -154,6 +154,8 @@ TEST_CASE("index_select, gather and embedding pick the right elements") {
   Tensor x = arange(12.0).reshape({3, 4});
   check_values(index_select(x, 0, longs({2, 0, 2})), {8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11});
   check_values(index_select(x.t(), 1, longs({1})), {4, 5, 6, 7});
+  CHECK(index_select(x, 0, longs({})).sizes() == Shape{0, 4});
+  CHECK(index_select(ones({3, 0}), 0, longs({1, 2})).sizes() == Shape{2, 0});
   // torch.gather(x, 1, [[3, 0], [1, 1], [0, 2]])
   check_values(gather(x, 1, longs({3, 0, 1, 1, 0, 2}).reshape({3, 2})), {3, 0, 5, 5, 8, 10});
   Tensor e = embedding(longs({2, 0, 2}).reshape({1, 3}), x);

@@ -61,6 +61,7 @@ void index_select(const Tensor& x, int64_t dim, const Tensor& index, const Tenso
   const Blocks b = blocks(x.sizes(), dim);
   const int64_t k = index.numel();
   const int64_t row = b.inner * static_cast<int64_t>(x.element_size());  // bytes per row
+  if (row == 0 || k == 0) return;  // nothing to move (and no null pointers to memcpy)
   const char* src = static_cast<const char*>(x.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   const int64_t* idx = index.data_ptr<int64_t>();
