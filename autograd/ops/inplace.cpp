@@ -36,6 +36,11 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
   LUCID_CHECK(b == self.sizes(), name, ": output with shape ", self.sizes(),
               " doesn't match the broadcast shape ", b);
   Tensor o = other.dtype() == self.dtype() ? other : other.detach().to(self.dtype());
+  // An operand that overlaps self in another layout (x.add_(x.t())) would be
+  // read after some of its elements were written: read a private copy instead.
+  const bool same_view = o.storage_offset() == self.storage_offset() && o.sizes() == self.sizes() &&
+                         o.strides() == self.strides();
+  if (o.storage() == self.storage() && !same_view) o = o.detach().clone();
   dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self); });
   self.storage()->bump_version();
   return self;
