@@ -36,6 +36,7 @@ Tensor binary_forward(BinaryOp op, const char* name, const Tensor& a, const Tens
   if (!cpu::is_comparison(op) && op != BinaryOp::Add && op != BinaryOp::Sub &&
       op != BinaryOp::Mul && op != BinaryOp::Maximum && op != BinaryOp::Minimum)
     check_float_math(name, t);
+  if (t == kFloat16 || t == kBFloat16) check_float_math(name, t);  // no 16-bit CPU kernels
   Shape shape = broadcast_shapes(a.sizes(), b.sizes(), name);
   Tensor ac, bc;
   {
@@ -51,7 +52,7 @@ Tensor binary_forward(BinaryOp op, const char* name, const Tensor& a, const Tens
 Tensor unary_forward(UnaryOp op, const char* name, const Tensor& x, OpArgs args = {},
                      bool float_only = true) {
   LUCID_CHECK(x.defined(), name, ": undefined tensor argument");
-  if (float_only) check_float_math(name, x.dtype());
+  if (float_only || x.dtype() == kFloat16 || x.dtype() == kBFloat16) check_float_math(name, x.dtype());
   Tensor out = empty(x.sizes(), x.options());
   dispatch(name, x.device(), [&] { cpu::unary(op, x, out, args); });
   return out;

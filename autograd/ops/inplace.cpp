@@ -30,6 +30,7 @@ void check_writable(const char* op, const Tensor& self) {
 // self = op(self, other), other broadcast to self's shape.
 Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const Tensor& other) {
   check_writable(name, self);
+  if (self.dtype() == kFloat16 || self.dtype() == kBFloat16) check_float_math(name, self.dtype());
   LUCID_CHECK(other.device() == self.device(), name, ": expected both tensors on the same device, got ",
               self.device().str(), " and ", other.device().str());
   Shape b = broadcast_shapes(self.sizes(), other.sizes(), name);
