@@ -41,6 +41,10 @@ struct Entry {
 struct Tape {
   std::vector<Entry> entries;
   size_t size_after_prune = 0;
+  // Outputs of entries an earlier backward freed, by id -> op name, kept while
+  // the tensor lives or an entry still takes it as input: a later backward that
+  // reaches one raises instead of silently dropping that gradient.
+  std::unordered_map<uint64_t, std::pair<const char*, std::weak_ptr<TensorImpl>>> freed;
 };
 thread_local Tape g_tape;
 
@@ -75,6 +79,9 @@ void prune(Tape& tape) {
     if (keep[i]) kept.push_back(std::move(tape.entries[i]));
   tape.entries = std::move(kept);
   tape.size_after_prune = tape.entries.size();
+  std::erase_if(tape.freed, [&](const auto& f) {
+    return f.second.second.expired() && !needed.count(f.first);
+  });
 }
 
 void accumulate_grad(TensorImpl& impl, const Tensor& g) {
@@ -214,14 +221,28 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
         it->second = it->second + gins[j];
     }
   }
+  // A gradient left over for a non-leaf means its producer is not on the tape.
+  for (const auto& [id, g] : grads) {
+    auto f = tape.freed.find(id);
+    LUCID_CHECK(f == tape.freed.end(), "backward: trying to backward through the graph a second "
+                "time: the ops behind a tensor produced by '", f->second.first, "' (shape ",
+                g.sizes(), ") were freed by an earlier backward; pass retain_graph=true to it");
+  }
   for (auto& [id, leaf] : leaves) {
     auto it = grads.find(id);
     if (it != grads.end()) accumulate_grad(*leaf, it->second);
   }
   if (!retain_graph) {
     std::vector<Entry> kept;
-    for (size_t i = 0; i < tape.entries.size(); ++i)
-      if (!used[i]) kept.push_back(std::move(tape.entries[i]));
+    for (size_t i = 0; i < tape.entries.size(); ++i) {
+      if (!used[i]) {
+        kept.push_back(std::move(tape.entries[i]));
+        continue;
+      }
+      const Entry& e = tape.entries[i];
+      for (size_t k = 0; k < e.output_ids.size(); ++k)
+        tape.freed[e.output_ids[k]] = {e.name, e.outputs[k]};
+    }
     tape.entries = std::move(kept);
   }
   prune(tape);
@@ -231,6 +252,7 @@ size_t tape_size() { return g_tape.entries.size(); }
 
 void clear_tape() {
   g_tape.entries.clear();
+  g_tape.freed.clear();
   g_tape.size_after_prune = 0;
 }
 
