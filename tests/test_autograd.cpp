@@ -87,6 +87,33 @@ TEST_CASE("retain_graph=true allows a second backward; without it the second one
   CHECK(values(x.grad()) == V{4, -8});  // the failed backward added nothing
 }
 
+TEST_CASE("a second backward through a shared subgraph freed by the first raises instead of dropping grads") {
+  TapeReset reset;
+  Tensor x = ones({2}, requires_grad());
+  Tensor y = x * 2.0;  // shared by both losses
+  Tensor z = (y * 3.0).sum(), w = (y * 4.0).sum();
+  z.backward();
+  CHECK_THROWS_WITH_AS(w.backward(), doctest::Contains("backward: trying to backward through the graph a second "
+                                                       "time: the ops behind a tensor produced by 'mul' (shape [2])"),
+                       Error);
+  CHECK(values(x.grad()) == V{6, 6});  // the failed backward added nothing
+
+  // the same with retain_graph on the first backward: both paths reach x
+  autograd::clear_tape();
+  x.set_grad(Tensor());
+  Tensor y2 = x * 2.0;
+  Tensor z2 = (y2 * 3.0).sum(), w2 = (y2 * 4.0).sum();
+  z2.backward(Tensor(), /*retain_graph=*/true);
+  w2.backward();
+  CHECK(values(x.grad()) == V{14, 14});
+
+  // detaching the shared part makes the second graph independent
+  Tensor y3 = (x * 2.0).detach().requires_grad_();
+  (y3 * 3.0).sum().backward();
+  (y3 * 4.0).sum().backward();
+  CHECK(values(y3.grad()) == V{7, 7});
+}
+
 TEST_CASE("the tape is empty after backward and ops under NoGradGuard record nothing") {
   TapeReset reset;
   Tensor x = randn({3, 4}, requires_grad());
