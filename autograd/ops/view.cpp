@@ -204,6 +204,7 @@ Tensor Tensor::expand(Shape target) const {
     }
     int64_t have = sizes()[i - off];
     if (target[i] == -1) target[i] = have;
+    LUCID_CHECK(target[i] >= 0, "expand: invalid size ", target[i], " at dim ", i, " in ", target);
     LUCID_CHECK(have == target[i] || have == 1, "expand: the expanded size of the tensor (",
                 target[i], ") must match the existing size (", have, ") at dim ", i,
                 " (shape ", sizes(), " to ", target, ")");
