@@ -145,6 +145,7 @@ void record(const char* name, const std::vector<Tensor>& inputs,
 
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   LUCID_CHECK(root.defined(), "backward: called on an undefined tensor");
+  NoGradGuard no_grad;  // nothing backward does is recorded, not even copying `gradient` into .grad
   LUCID_CHECK(root.requires_grad(), "backward: tensor of shape ", root.sizes(),
               " does not require grad and has no grad_fn (did you forget requires_grad, or run "
               "under NoGradGuard?)");
@@ -171,7 +172,6 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
               ") are no longer on this thread's tape: backward already ran through them "
               "(pass retain_graph=true to backward twice) or they were recorded on another thread");
 
-  NoGradGuard no_grad;  // backward formulas are not recorded
   std::unordered_map<uint64_t, Tensor> grads;
   std::unordered_map<uint64_t, std::shared_ptr<TensorImpl>> leaves;
   grads[root_id] = g0;
