@@ -73,6 +73,17 @@ TEST_CASE("the grad of a leaf is its own packed copy, never the caller's gradien
   CHECK(values(x.grad()) == V(4, 2.0));
 }
 
+TEST_CASE("backward on a leaf with a gradient that requires grad records nothing and keeps accumulating") {
+  TapeReset reset;
+  Tensor x = ones({2}, requires_grad());
+  Tensor g = ones({2}, requires_grad());
+  x.backward(g);
+  CHECK(!x.grad().requires_grad());
+  CHECK(autograd::tape_size() == 0);
+  x.backward(g);
+  CHECK(values(x.grad()) == V{2, 2});
+}
+
 TEST_CASE("retain_graph=true allows a second backward; without it the second one raises") {
   TapeReset reset;
   Tensor x = tensor({1.0, -2.0}, requires_grad());

@@ -551,6 +551,7 @@ TEST_CASE("bad dims, shapes and broadcasts raise errors that name the op and the
   CHECK_THROWS_WITH_AS(x.expand({4, 3}),
                        doctest::Contains("expand: the expanded size of the tensor (4) must match the existing size (2)"),
                        Error);
+  CHECK_THROWS_WITH_AS(ones({1}).expand({-3}), doctest::Contains("expand: invalid size -3 at dim 0 in [-3]"), Error);
   CHECK_THROWS_WITH_AS(x + zeros({4, 3}),
                        doctest::Contains("add: shapes [2, 3] and [4, 3] cannot be broadcast (dim 0: 2 vs 4)"), Error);
   CHECK_THROWS_WITH_AS(x * zeros({2}), doctest::Contains("mul: shapes [2, 3] and [2] cannot be broadcast"), Error);
