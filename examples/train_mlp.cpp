@@ -3,7 +3,7 @@
 //
 //   zero grads -> forward -> loss -> backward -> SGD step (under NoGradGuard)
 //
-// Usage: train_mlp [epochs=200] [hidden=64] [lr=0.5]
+// Usage: train_mlp [epochs=1000] [hidden=64] [lr=0.5]
 #include <lucid/lucid.h>
 
 #include <cmath>
@@ -36,7 +36,7 @@ static std::pair<Tensor, Tensor> make_spirals(int64_t per_class) {
 }
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 200;
+  const int epochs = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int64_t hidden = argc > 2 ? std::atoll(argv[2]) : 64;
   const double lr = argc > 3 ? std::atof(argv[3]) : 0.5;
   manual_seed(0);
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       NoGradGuard no_grad;                                         // step
       for (Tensor& p : params) p.sub_(p.grad(), lr);
     }
-    if (epoch == 1 || epoch % 20 == 0) {
+    if (epoch == 1 || epoch % 100 == 0) {
       NoGradGuard no_grad;
       double acc = (argmax(logits, 1) == y).to(kFloat32).mean().item<double>();
       std::printf("epoch %4d  loss %.4f  accuracy %.3f  tape %zu\n", epoch, loss.item<double>(), acc,

@@ -594,3 +594,19 @@ TEST_CASE("a failed op changes nothing: no output, no tape entry, inputs intact"
   CHECK(values(a) == V(6, 1.0));
   CHECK(!a.grad().defined());
 }
+
+TEST_CASE("allclose and isclose follow torch's |a - b| <= atol + rtol |b| rule") {
+  using namespace lucid;
+  Tensor a = tensor({1.0, 2.0, NAN, INFINITY});
+  Tensor b = tensor({1.0 + 1e-6, 2.1, NAN, INFINITY});
+  Tensor c = isclose(a, b);
+  CHECK(c[0].item<bool>());
+  CHECK_FALSE(c[1].item<bool>());
+  CHECK_FALSE(c[2].item<bool>());
+  CHECK(c[3].item<bool>());
+  CHECK(isclose(a, b, 1e-5, 1e-8, /*equal_nan=*/true)[2].item<bool>());
+  CHECK(allclose(a.narrow(0, 0, 1), b.narrow(0, 0, 1)));
+  CHECK_FALSE(allclose(a, b));
+  CHECK(allclose(a, b, 0.1, 0.0, true));
+  CHECK_THROWS_WITH_AS(allclose(ones({2}), ones({3})), doctest::Contains("isclose"), Error);
+}

@@ -336,6 +336,30 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  NoGradGuard ng;  // a test, not part of any graph
+  check_inputs("isclose", a, b);
+  broadcast_shapes(a.sizes(), b.sizes(), "isclose");
+  LUCID_CHECK(a.dtype() == b.dtype(), "isclose: expected tensors of one dtype, got ", a.dtype(),
+              " and ", b.dtype());
+  if (!is_floating_point(a.dtype())) return eq(a, b);
+  Tensor a64 = a.to(kFloat64), b64 = b.to(kFloat64);
+  Tensor close = le(abs(a64 - b64), abs(b64) * rtol + atol);
+  Tensor same = eq(a64, b64);  // also equal infinities
+  Tensor result = where(same, same, close);
+  if (equal_nan) {
+    Tensor both_nan = where(ne(a64, a64), ne(b64, b64), zeros({}, kBool));
+    result = where(both_nan, both_nan, result);
+  }
+  return result;
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  Tensor c = isclose(a, b, rtol, atol, equal_nan);
+  NoGradGuard ng;
+  return sum(c.to(kInt64)).item<int64_t>() == c.numel();
+}
+
 // ---- Tensor methods and operators ------------------------------------------------------
 Tensor scalar_like(double v, const Tensor& like) {
   ScalarType t = like.dtype();

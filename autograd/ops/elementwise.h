@@ -46,6 +46,11 @@ Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+// |a - b| <= atol + rtol |b| elementwise (NaNs equal only with equal_nan), as torch.isclose
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+               bool equal_nan = false);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+              bool equal_nan = false);
 
 // Sums g over the dims that broadcasting added or expanded, so that it has
 // `shape` again: the backward of every broadcasting op.
