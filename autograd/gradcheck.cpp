@@ -34,8 +34,12 @@ double project(const std::vector<Tensor>& outs, const std::vector<Tensor>& vs) {
 bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, GradcheckOptions opt) {
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].defined() && inputs[i].requires_grad())
+    {
       LUCID_CHECK(inputs[i].dtype() == kFloat64, "gradcheck: input ", i, " has dtype ",
                   inputs[i].dtype(), "; finite differences need float64 inputs");
+      LUCID_CHECK(inputs[i].is_leaf(), "gradcheck: input ", i, " (shape ", inputs[i].sizes(),
+                  ") is not a leaf; pass leaf tensors (detach().requires_grad_())");
+    }
 
   // analytic: backward of <v, f(x)>
   std::vector<Tensor> outs = fn(inputs);
@@ -57,7 +61,7 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, Gradche
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& x = inputs[i];
     if (!x.defined() || !x.requires_grad()) continue;
-    Tensor analytic = x.grad().defined() ? x.grad() : zeros_like(x);
+    Tensor analytic = (x.grad().defined() ? x.grad() : zeros_like(x)).contiguous();
     for (int64_t k = 0; k < x.numel(); ++k) {
       double* p = element(x, k);
       const double orig = *p;
@@ -67,7 +71,7 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, Gradche
       const double minus = project(fn(inputs), vs);
       *p = orig;
       const double numeric = (plus - minus) / (2 * opt.eps);
-      const double a = *element(analytic.contiguous(), k);
+      const double a = analytic.data_ptr<double>()[k];
       if (!(std::fabs(a - numeric) <= opt.atol + opt.rtol * std::fabs(numeric))) {
         std::ostringstream os;
         os << "gradcheck: input " << i << " (shape " << x.sizes() << ") element " << k

@@ -157,6 +157,9 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
   }
   LUCID_CHECK(g0.sizes() == root.sizes(), "backward: gradient has shape ", g0.sizes(),
               " but the tensor has shape ", root.sizes());
+  LUCID_CHECK(g0.dtype() == root.dtype() && g0.device() == root.device(),
+              "backward: gradient is ", g0.dtype(), " on ", g0.device().str(), " but the tensor is ",
+              root.dtype(), " on ", root.device().str());
   if (root.is_leaf()) {
     accumulate_grad(*root.unsafe_impl(), g0);
     return;
@@ -227,6 +230,10 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     LUCID_CHECK(f == tape.freed.end(), "backward: trying to backward through the graph a second "
                 "time: the ops behind a tensor produced by '", f->second.first, "' (shape ",
                 g.sizes(), ") were freed by an earlier backward; pass retain_graph=true to it");
+    LUCID_CHECK(leaves.count(id), "backward: a tensor of shape ", g.sizes(), " in this graph was "
+                "produced by ops that are not on this thread's tape (recorded on another thread, "
+                "or removed by clear_tape()); its gradient cannot flow further. detach() it if "
+                "that is intended");
   }
   for (auto& [id, leaf] : leaves) {
     auto it = grads.find(id);

@@ -11,8 +11,8 @@
 //     grads[input] += input_grad                          // leaves: into .grad()
 //
 // Each thread records on its own tape (thread_local): two threads can train
-// two models at once. A tensor made on thread A and used on thread B is a
-// constant to B's tape: gradients do not flow back into A's ops.
+// two models at once. A backward on thread B that reaches a tensor whose ops
+// were recorded on thread A raises (detach() it to use it as a constant).
 //
 // Memory: entries used by a backward are dropped (unless retain_graph), and
 // entries that no live tensor can reach any more are pruned, so the tape does

@@ -35,7 +35,11 @@ Storage::Storage(void* data, size_t nbytes, Device device, std::function<void(vo
 
 Storage::~Storage() {
   if (deleter_) {
-    deleter_(data_);
+    try {
+      deleter_(data_);
+    } catch (...) {
+      // destructors never throw: a throwing user deleter is ignored
+    }
   } else {
     std::free(data_);
     g_cpu_allocated.fetch_sub(static_cast<int64_t>(nbytes_));

@@ -37,6 +37,8 @@ Tensor binary_forward(BinaryOp op, const char* name, const Tensor& a, const Tens
       op != BinaryOp::Mul && op != BinaryOp::Maximum && op != BinaryOp::Minimum)
     check_float_math(name, t);
   if (t == kFloat16 || t == kBFloat16) check_float_math(name, t);  // no 16-bit CPU kernels
+  LUCID_CHECK(t != kBool || cpu::is_comparison(op), name,
+              ": bool tensors have no arithmetic; convert with .to(kInt64) or .to(kFloat32)");
   Shape shape = broadcast_shapes(a.sizes(), b.sizes(), name);
   Tensor ac, bc;
   {
@@ -53,6 +55,7 @@ Tensor unary_forward(UnaryOp op, const char* name, const Tensor& x, OpArgs args 
                      bool float_only = true) {
   LUCID_CHECK(x.defined(), name, ": undefined tensor argument");
   if (float_only || x.dtype() == kFloat16 || x.dtype() == kBFloat16) check_float_math(name, x.dtype());
+  LUCID_CHECK(x.dtype() != kBool, name, ": bool tensors have no arithmetic; convert with .to(kFloat32)");
   Tensor out = empty(x.sizes(), x.options());
   dispatch(name, x.device(), [&] { cpu::unary(op, x, out, args); });
   return out;

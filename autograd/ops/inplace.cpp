@@ -19,17 +19,28 @@ namespace lucid {
 
 namespace {
 
-void check_writable(const char* op, const Tensor& self) {
+// `source` (optional) is the tensor written into self: if it requires grad,
+// the write would silently cut the graph, so that is refused too.
+void check_writable(const char* op, const Tensor& self, const Tensor& source = Tensor()) {
   LUCID_CHECK(self.defined(), op, ": undefined tensor");
   LUCID_CHECK(!(GradMode::is_enabled() && self.requires_grad()), op,
               ": a tensor that requires grad (shape ", self.sizes(),
               ") is used in an in-place operation; wrap it in NoGradGuard, or use the "
               "out-of-place op");
+  LUCID_CHECK(!(GradMode::is_enabled() && source.defined() && source.requires_grad()), op,
+              ": the source tensor (shape ", source.sizes(), ") requires grad, and lucid does "
+              "not record in-place ops, so its gradient would be lost; use the out-of-place op "
+              "or detach() the source");
+  // An expanded view maps several elements to one address: writing it is a race.
+  for (int64_t d = 0; d < self.dim(); ++d)
+    LUCID_CHECK(self.stride(d) != 0 || self.size(d) <= 1, op, ": more than one element of the "
+                "written-to tensor (shape ", self.sizes(), ", strides ", self.strides(),
+                ") refers to a single memory location; clone() it first");
 }
 
 // self = op(self, other), other broadcast to self's shape.
 Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const Tensor& other) {
-  check_writable(name, self);
+  check_writable(name, self, other);
   if (self.dtype() == kFloat16 || self.dtype() == kBFloat16) check_float_math(name, self.dtype());
   LUCID_CHECK(other.device() == self.device(), name, ": expected both tensors on the same device, got ",
               self.device().str(), " and ", other.device().str());
@@ -50,7 +61,7 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
 }  // namespace
 
 Tensor& Tensor::copy_(const Tensor& src) {
-  check_writable("copy_", *this);
+  check_writable("copy_", *this, src);
   LUCID_CHECK(src.defined(), "copy_: undefined source tensor");
   Shape b = broadcast_shapes(sizes(), src.sizes(), "copy_");
   LUCID_CHECK(b == sizes(), "copy_: source of shape ", src.sizes(),

@@ -297,7 +297,10 @@ Tensor& Tensor::requires_grad_(bool r) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  std::lock_guard<std::mutex> lock(impl().grad_mutex);  // another thread's backward may be writing it
+  return impl().grad ? Tensor(impl().grad) : Tensor();
+}
 
 void Tensor::set_grad(const Tensor& g) const {
   if (g.defined())

@@ -3,6 +3,8 @@
 #include <lucid/kernels/cpu/copy.h>
 #include <lucid/kernels/cpu/loops.h>
 
+#include <limits>
+
 namespace lucid::cpu {
 
 namespace {
@@ -16,6 +18,13 @@ D convert(S s) {
     return D(static_cast<float>(s));
   } else if constexpr (std::is_same_v<D, bool>) {
     return s != S(0);
+  } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
+    // float -> int: C++ leaves NaN and out-of-range values undefined; lucid
+    // truncates toward zero, saturates at the type's range and maps NaN to 0.
+    if (s != s) return D(0);
+    if (s <= static_cast<S>(std::numeric_limits<D>::min())) return std::numeric_limits<D>::min();
+    if (s >= static_cast<S>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
+    return static_cast<D>(s);
   } else {
     return static_cast<D>(s);
   }

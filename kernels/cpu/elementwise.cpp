@@ -40,18 +40,28 @@ inline T scalar_op(T x, T a, T b) {
   // softplus(x) = log(1 + exp(beta x)) / beta, linear above the threshold
   if constexpr (OP == UnaryOp::Softplus)
     return x * a > b ? x : std::log1p(std::exp(x * a)) / a;
-  if constexpr (OP == UnaryOp::Clamp) return x < a ? a : (x > b ? b : x);
+  // min(max(x, lo), hi): with lo > hi every element becomes hi, as in PyTorch
+  if constexpr (OP == UnaryOp::Clamp) return (x < a ? a : x) > b ? b : (x < a ? a : x);
   if constexpr (OP == UnaryOp::Square) return x * x;
   if constexpr (OP == UnaryOp::Reciprocal) return T(1) / x;
   if constexpr (OP == UnaryOp::PowScalar) return std::pow(x, a);
   return x;
 }
 
+// Integer add/sub/mul wrap around (two's complement) as in PyTorch; doing
+// them in the unsigned type keeps that defined behaviour in C++.
+template <class T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
+struct WrapType { using type = T; };
+template <class T>
+struct WrapType<T, true> { using type = std::make_unsigned_t<T>; };
+template <class T>
+using Wrap = typename WrapType<T>::type;
+
 template <BinaryOp OP, class T>
 inline auto scalar_op(T x, T y, T a, T b) {
-  if constexpr (OP == BinaryOp::Add) return T(x + y);
-  if constexpr (OP == BinaryOp::Sub) return T(x - y);
-  if constexpr (OP == BinaryOp::Mul) return T(x * y);
+  if constexpr (OP == BinaryOp::Add) return T(Wrap<T>(x) + Wrap<T>(y));
+  if constexpr (OP == BinaryOp::Sub) return T(Wrap<T>(x) - Wrap<T>(y));
+  if constexpr (OP == BinaryOp::Mul) return T(Wrap<T>(x) * Wrap<T>(y));
   if constexpr (OP == BinaryOp::Div) return T(x / y);
   if constexpr (OP == BinaryOp::Pow) return T(std::pow(x, y));
   // NaN propagates through maximum/minimum, as in PyTorch
