@@ -2,7 +2,8 @@
 //
 // goldens/make_goldens.py wrote, per case, the inputs, an upstream gradient
 // grad_out, the outputs and grad_<x> = d(sum(out * grad_out))/dx for each
-// differentiable input x (format: goldens/README.md). Here each case name maps
+// differentiable input x (split/chunk: one grad_out<i> per piece out<i>; format:
+// goldens/README.md). Here each case name maps
 // to one lambda that makes the same call in lucid; the test runs it, runs the
 // same backward, and compares every output and gradient record.
 //
@@ -128,12 +129,24 @@ struct Outs {
   std::vector<Record> records;
   Outs(Tensor out) : records{{"out", std::move(out)}} {}  // NOLINT: implicit, for one-line rows
   Outs(std::initializer_list<Record> r) : records(r) {}
+  Outs(std::vector<Record> r) : records(std::move(r)) {}
 };
 
 using Op = std::function<Outs(const In&)>;
 
 Outs values_indices(const std::tuple<Tensor, Tensor>& vi) {
   return {{"values", std::get<0>(vi)}, {"indices", std::get<1>(vi)}};
+}
+
+// split/chunk pieces are the outputs out0, out1, ...
+Outs pieces(const std::vector<Tensor>& ts) {
+  std::vector<Record> r;
+  for (size_t i = 0; i < ts.size(); ++i) r.push_back({"out" + std::to_string(i), ts[i]});
+  return r;
+}
+
+Outs out_indices(const std::tuple<Tensor, Tensor>& oi) {
+  return {{"out", std::get<0>(oi)}, {"indices", std::get<1>(oi)}};
 }
 
 // batch_norm updates the running statistics in place: run it on copies and
@@ -174,6 +187,16 @@ const std::map<std::string, Op>& registry() {
       {"tanh", [](const In& x) { return tanh(x["x"]); }},
       {"softplus", [](const In& x) { return F::softplus(x["x"], 1.0, 20.0); }},
       {"where", [](const In& x) { return where(x["cond"], x["x"], x["y"]); }},
+      {"add_alpha_-1.5", [](const In& x) { return add(x["a"], x["b"], -1.5); }},
+      {"sub_alpha_2", [](const In& x) { return sub(x["a"], x["b"], 2.0); }},
+      {"square", [](const In& x) { return square(x["x"]); }},
+      {"sign", [](const In& x) { return sign(x["x"]); }},
+      {"eq", [](const In& x) { return eq(x["a"], x["b"]); }},
+      {"ne", [](const In& x) { return ne(x["a"], x["b"]); }},
+      {"lt", [](const In& x) { return lt(x["a"], x["b"]); }},
+      {"le", [](const In& x) { return le(x["a"], x["b"]); }},
+      {"gt", [](const In& x) { return gt(x["a"], x["b"]); }},
+      {"ge", [](const In& x) { return ge(x["a"], x["b"]); }},
       // reductions
       {"sum_dim1_keepdim", [](const In& x) { return sum(x["x"], {1}, true); }},
       {"sum_dims02", [](const In& x) { return sum(x["x"], {0, 2}); }},
@@ -181,15 +204,29 @@ const std::map<std::string, Op>& registry() {
       {"mean_dims02", [](const In& x) { return mean(x["x"], {0, 2}); }},
       {"var_dim1", [](const In& x) { return var(x["x"], {1}, /*correction=*/1); }},
       {"std_dim1", [](const In& x) { return lucid::std(x["x"], {1}, /*correction=*/1); }},
+      {"sum_all", [](const In& x) { return sum(x["x"]); }},
+      {"mean_all", [](const In& x) { return mean(x["x"]); }},
+      {"var_dims02_c0", [](const In& x) { return var(x["x"], {0, 2}, /*correction=*/0); }},
+      {"std_dim1_keepdim_c0", [](const In& x) { return lucid::std(x["x"], {1}, /*correction=*/0, true); }},
       {"max_dim1", [](const In& x) { return values_indices(max(x["x"], 1)); }},
       {"min_dim1", [](const In& x) { return values_indices(min(x["x"], 1)); }},
       {"argmax_dim1", [](const In& x) { return argmax(x["x"], 1); }},
+      {"argmin_dim1", [](const In& x) { return argmin(x["x"], 1); }},
+      {"argmax_dim1_ties", [](const In& x) { return argmax(x["x"], 1); }},
+      {"argmin_dim1_ties", [](const In& x) { return argmin(x["x"], 1); }},
+      {"max_all", [](const In& x) { return max(x["x"]); }},
+      {"min_all", [](const In& x) { return min(x["x"]); }},
+      {"max_all_ties", [](const In& x) { return max(x["x"]); }},
+      {"amax_dims02", [](const In& x) { return amax(x["x"], {0, 2}); }},
+      {"amax_dim1_keepdim_ties", [](const In& x) { return amax(x["x"], {1}, true); }},
       {"logsumexp_dim1", [](const In& x) { return logsumexp(x["x"], {1}); }},
       // linear algebra
       {"matmul_2d", [](const In& x) { return matmul(x["a"], x["b"]); }},
       {"matmul_2d_f64", [](const In& x) { return matmul(x["a"], x["b"]); }},
       {"matmul_1d_2d", [](const In& x) { return matmul(x["a"], x["b"]); }},
       {"matmul_batched_bcast", [](const In& x) { return matmul(x["a"], x["b"]); }},
+      {"mm", [](const In& x) { return mm(x["a"], x["b"]); }},
+      {"bmm", [](const In& x) { return bmm(x["a"], x["b"]); }},
       {"linear", [](const In& x) { return F::linear(x["x"], x["weight"], x["bias"]); }},
       // softmax and losses
       {"softmax_dim-1", [](const In& x) { return F::softmax(x["x"], -1); }},
@@ -217,9 +254,12 @@ const std::map<std::string, Op>& registry() {
        }},
       // embedding, convolution, pooling
       {"embedding", [](const In& x) { return F::embedding(x["indices"], x["weight"]); }},
+      {"embedding_padding_idx_5", [](const In& x) { return F::embedding(x["indices"], x["weight"], 5); }},
       {"conv2d_s2_p1_d2_g2",
        [](const In& x) { return F::conv2d(x["x"], x["weight"], x["bias"], {2, 2}, {1, 1}, {2, 2}, 2); }},
       {"max_pool2d_k3_s2_p1", [](const In& x) { return F::max_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}); }},
+      {"max_pool2d_with_indices_k2_s2",
+       [](const In& x) { return out_indices(F::max_pool2d_with_indices(x["x"], {2, 2}, {2, 2})); }},
       // avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)
       {"avg_pool2d_k3_s2_p1_incpad",
        [](const In& x) { return F::avg_pool2d(x["x"], {3, 3}, {2, 2}, {1, 1}, false, true); }},
@@ -243,6 +283,26 @@ const std::map<std::string, Op>& registry() {
       {"stack_dim0", [](const In& x) { return stack({x["a"], x["b"], x["c"]}, 0); }},
       {"index_select_dim1", [](const In& x) { return index_select(x["x"], 1, x["index"]); }},
       {"gather_dim1", [](const In& x) { return gather(x["x"], 1, x["index"]); }},
+      {"split_size2_dim1", [](const In& x) { return pieces(split(x["x"], 2, 1)); }},
+      {"split_sizes_dim0", [](const In& x) { return pieces(split(x["x"], std::vector<int64_t>{1, 3, 2}, 0)); }},
+      {"chunk_3_dim1", [](const In& x) { return pieces(chunk(x["x"], 3, 1)); }},
+      {"chunk_4_dim0_fewer", [](const In& x) { return pieces(chunk(x["x"], 4, 0)); }},
+      // views
+      {"view_3_20", [](const In& x) { return x["x"].view({3, 20}); }},
+      {"reshape_transposed", [](const In& x) { return x["x"].transpose(0, 2).reshape({-1, 6}); }},
+      {"permute_201", [](const In& x) { return x["x"].permute({2, 0, 1}); }},
+      {"transpose_02", [](const In& x) { return x["x"].transpose(0, 2); }},
+      {"t_2d", [](const In& x) { return x["x"].t(); }},
+      {"narrow_dim1_1_2", [](const In& x) { return x["x"].narrow(1, 1, 2); }},
+      {"slice_dim2_1_5_2", [](const In& x) { return x["x"].slice(2, 1, 5, 2); }},
+      {"select_dim1_2", [](const In& x) { return x["x"].select(1, 2); }},
+      {"expand_2_3_4_5", [](const In& x) { return x["x"].expand({2, 3, 4, 5}); }},
+      {"squeeze_all", [](const In& x) { return x["x"].squeeze(); }},
+      {"squeeze_dim1", [](const In& x) { return x["x"].squeeze(1); }},
+      {"unsqueeze_dim2", [](const In& x) { return x["x"].unsqueeze(2); }},
+      {"flatten_1_2", [](const In& x) { return x["x"].flatten(1, 2); }},
+      {"clone", [](const In& x) { return x["x"].clone(); }},
+      {"dropout_eval_0.5", [](const In& x) { return F::dropout(x["x"], 0.5, /*training=*/false); }},
       // attention (goldens computed by hand in the script: torch 1.13 has no sdpa)
       {"sdpa", [](const In& x) { return F::scaled_dot_product_attention(x["q"], x["k"], x["v"]); }},
       {"sdpa_causal",
@@ -319,11 +379,19 @@ void run_case(const GoldenCase& c, const Op& op) {
   for (const Record& r : outs.records)
     if (!find(c.outputs, r.name)) FAIL_CHECK(c.name << ": output '" << r.name << "' has no golden");
 
-  // Backward of sum(first output * grad_out), then each grad_<x> against x.grad().
-  const Tensor* grad_out = find(inputs, "grad_out");
-  if (!grad_out) return;
-  const Tensor& first = outs.records.front().value;
-  (first * *grad_out).sum().backward();
+  // Backward of sum_k sum(out_k * grad_<k>) over the outputs k with an upstream
+  // gradient (split/chunk pieces out0, out1, ...); otherwise of sum(first output *
+  // grad_out). Then each grad_<x> against x.grad().
+  Tensor loss;
+  for (const Record& r : outs.records)
+    if (const Tensor* g = find(inputs, "grad_" + r.name))
+      loss = loss.defined() ? loss + (r.value * *g).sum() : (r.value * *g).sum();
+  if (!loss.defined()) {
+    const Tensor* grad_out = find(inputs, "grad_out");
+    if (!grad_out) return;
+    loss = (outs.records.front().value * *grad_out).sum();
+  }
+  loss.backward();
   for (const Record& want : c.outputs) {
     if (!is_grad_name(want.name)) continue;
     check_close(c.name + " " + want.name, find(inputs, want.name.substr(5))->grad(), want.value);

@@ -39,20 +39,44 @@ CASE TABLE (name | inputs (shape) | exact torch call | no grad)
   tanh                 x[3,5]                         torch.tanh(x)
   softplus             x[3,5] (x3, some > 20)         F.softplus(x, beta=1, threshold=20)
   where                cond[3,4,5] bool x[3,4,5] y[4,5]  torch.where(cond, x, y)
+  add_alpha_-1.5       a[3,4] b[4]                    torch.add(a, b, alpha=-1.5)
+  sub_alpha_2          a[3,4] b[3,4]                  torch.sub(a, b, alpha=2)
+  square               x[3,4]                         torch.square(x)
+  sign                 x[3,4] (with zeros)            torch.sign(x)                          (no grad)
+  eq                   a[3,4] b[4] (rounded to 0.5: ties)  torch.eq(a, b)               -> bool (no grad)
+  ne                   a[3,4] b[4] (rounded)          torch.ne(a, b)
+  lt                   a[3,4] b[4] (rounded)          torch.lt(a, b)
+  le                   a[3,4] b[4] (rounded)          torch.le(a, b)
+  gt                   a[3,4] b[4] (rounded)          torch.gt(a, b)
+  ge                   a[3,4] b[4] (rounded)          torch.ge(a, b)
   sum_dim1_keepdim     x[3,4,5]                       x.sum(dim=1, keepdim=True)
   sum_dims02           x[3,4,5]                       x.sum(dim=(0, 2))
   mean_dim1_keepdim    x[3,4,5]                       x.mean(dim=1, keepdim=True)
   mean_dims02          x[3,4,5]                       x.mean(dim=(0, 2))
   var_dim1             x[3,7,5]                       torch.var(x, dim=1, unbiased=True)      (correction 1)
   std_dim1             x[3,7,5]                       torch.std(x, dim=1, unbiased=True)      (correction 1)
+  sum_all              x[3,4,5]                       x.sum()
+  mean_all             x[3,4,5]                       x.mean()
+  var_dims02_c0        x[3,7,5]                       torch.var(x, dim=(0, 2), unbiased=False) (correction 0)
+  std_dim1_keepdim_c0  x[3,7,5]                       torch.std(x, dim=1, unbiased=False, keepdim=True)
   max_dim1             x[3,5,4]                       values, indices = torch.max(x, dim=1)
   min_dim1             x[3,5,4]                       values, indices = torch.min(x, dim=1)
   argmax_dim1          x[3,5,4]                       torch.argmax(x, dim=1)                 (no grad)
+  argmin_dim1          x[3,5,4]                       torch.argmin(x, dim=1)                 (no grad)
+  argmax_dim1_ties     x[3,5,4] (rounded to 1: ties)  torch.argmax(x, dim=1)  (first index of the max)
+  argmin_dim1_ties     x[3,5,4] (rounded to 1: ties)  torch.argmin(x, dim=1)  (first index of the min)
+  max_all              x[3,5,4]                       torch.max(x)                           (0-dim)
+  min_all              x[3,5,4]                       torch.min(x)
+  max_all_ties         x[3,4] (max appears 3 times)   torch.max(x)  (gradient split evenly over the ties)
+  amax_dims02          x[3,5,4]                       torch.amax(x, dim=(0, 2))
+  amax_dim1_keepdim_ties x[3,5,4] (rounded to 1: ties)  torch.amax(x, dim=1, keepdim=True)  (gradient split evenly)
   logsumexp_dim1       x[3,5,4]                       torch.logsumexp(x, dim=1)
   matmul_2d            a[3,4] b[4,5]                  torch.matmul(a, b)
   matmul_2d_f64        a[3,4] b[4,5] float64          torch.matmul(a, b)
   matmul_1d_2d         a[4] b[4,5]                    torch.matmul(a, b)
   matmul_batched_bcast a[2,1,3,4] b[5,4,2]            torch.matmul(a, b)  -> [2,5,3,2]
+  mm                   a[3,4] b[4,5]                  torch.mm(a, b)
+  bmm                  a[2,3,4] b[2,4,5]              torch.bmm(a, b)
   linear               x[2,3,4] weight[5,4] bias[5]   F.linear(x, weight, bias)
   softmax_dim-1        x[3,4,5]                       F.softmax(x, dim=-1)
   log_softmax_dim-1    x[3,4,5]                       F.log_softmax(x, dim=-1)
@@ -69,9 +93,11 @@ CASE TABLE (name | inputs (shape) | exact torch call | no grad)
   bce_with_logits_pos_weight input[4,3] target[4,3] pos_weight[3]
                                                       F.binary_cross_entropy_with_logits(input, target, pos_weight=pos_weight)  | target, pos_weight
   embedding            weight[7,4] indices[2,3] i64 (repeats)  F.embedding(indices, weight)
+  embedding_padding_idx_5  weight[7,4] indices[2,3] (has 5)  F.embedding(indices, weight, padding_idx=5)
   conv2d_s2_p1_d2_g2   x[2,4,9,8] weight[6,2,3,3] bias[6]
                                                       F.conv2d(x, weight, bias, stride=2, padding=1, dilation=2, groups=2)
   max_pool2d_k3_s2_p1  x[2,3,7,6]                     F.max_pool2d(x, 3, stride=2, padding=1)
+  max_pool2d_with_indices_k2_s2  x[2,3,7,6]           out, indices = F.max_pool2d(x, 2, stride=2, return_indices=True)
   avg_pool2d_k3_s2_p1_incpad  x[2,3,7,6]              F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=True)
   avg_pool2d_k3_s2_p1_excpad  x[2,3,7,6]              F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
   avg_pool2d_k3_s2_p1_ceil    x[2,3,8,6]              F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=True)
@@ -88,6 +114,25 @@ CASE TABLE (name | inputs (shape) | exact torch call | no grad)
   stack_dim0           a[3,4] b[3,4] c[3,4]           torch.stack([a, b, c], dim=0)
   index_select_dim1    x[3,5,2] index[4] i64 (repeats)  torch.index_select(x, 1, index)
   gather_dim1          x[3,5] index[3,4] i64          torch.gather(x, 1, index)
+  split_size2_dim1     x[3,5,2]                       torch.split(x, 2, dim=1)  -> out0 [3,2,2], out1 [3,2,2], out2 [3,1,2]
+  split_sizes_dim0     x[6,4]                         torch.split(x, [1, 3, 2], dim=0)  -> out0, out1, out2
+  chunk_3_dim1         x[2,7,3]                       torch.chunk(x, 3, dim=1)  -> out0 [2,3,3], out1 [2,3,3], out2 [2,1,3]
+  chunk_4_dim0_fewer   x[6,2]                         torch.chunk(x, 4, dim=0)  -> pieces of 2: out0, out1, out2 (only 3)
+  view_3_20            x[3,4,5]                       x.view(3, 20)
+  reshape_transposed   x[3,4,5]                       x.transpose(0, 2).reshape(-1, 6)   (reshape of a non-contiguous view: a copy)
+  permute_201          x[3,4,5]                       x.permute(2, 0, 1)
+  transpose_02         x[3,4,5]                       x.transpose(0, 2)
+  t_2d                 x[3,5]                         x.t()
+  narrow_dim1_1_2      x[3,4,5]                       x.narrow(1, 1, 2)
+  slice_dim2_1_5_2     x[3,4,6]                       x[:, :, 1:5:2]
+  select_dim1_2        x[3,4,5]                       x.select(1, 2)
+  expand_2_3_4_5       x[3,1,5]                       x.expand(2, 3, 4, 5)
+  squeeze_all          x[3,1,5,1]                     x.squeeze()
+  squeeze_dim1         x[3,1,5,1]                     x.squeeze(1)
+  unsqueeze_dim2       x[3,4]                         x.unsqueeze(2)
+  flatten_1_2          x[2,3,4,5]                     x.flatten(1, 2)
+  clone                x[3,4]                         x.clone()
+  dropout_eval_0.5     x[3,5]                         F.dropout(x, 0.5, training=False)   (identity; training masks are not comparable)
   sdpa                 q[2,3,5,4] k[2,3,6,4] v[2,3,6,3]
                        softmax(q @ k^T / sqrt(4), dim=-1) @ v   (torch 1.13 has no F.scaled_dot_product_attention)
   sdpa_causal          q[2,3,5,4] k[2,3,5,4] v[2,3,5,3]
@@ -101,6 +146,10 @@ FILE FORMAT (ops.txt), one record per line, tokens separated by single spaces:
 f32 values are printed with %.9g, f64 with %.17g (both round-trip exactly), i64 as
 integers, bool as 0/1. A 0-dim tensor has ndim 0, no dims and one value. Within a
 case the order is: inputs, grad_out (if any), outputs, gradients.
+
+Multi-output cases (split, chunk) name their pieces out0, out1, ...; each piece gets
+its own upstream gradient input grad_out0, grad_out1, ..., and grad_x is
+d(sum_i sum(out_i * grad_out_i))/dx.
 """
 import os
 import re
@@ -169,6 +218,26 @@ def softplus_inputs():
 
 case("softplus", softplus_inputs, lambda x: F.softplus(x, beta=1, threshold=20))
 case("where", lambda: dict(cond=torch.rand(3, 4, 5) < 0.5, x=rn(3, 4, 5), y=rn(4, 5)), torch.where)
+case("add_alpha_-1.5", lambda: dict(a=rn(3, 4), b=rn(4)), lambda a, b: torch.add(a, b, alpha=-1.5))
+case("sub_alpha_2", lambda: dict(a=rn(3, 4), b=rn(3, 4)), lambda a, b: torch.sub(a, b, alpha=2))
+case("square", lambda: dict(x=rn(3, 4)), torch.square)
+
+
+def with_zeros():
+    x = rn(3, 4)
+    x[0, 1], x[2, 3] = 0.0, 0.0
+    return dict(x=x)
+
+
+case("sign", with_zeros, torch.sign, no_grad=["x"])
+
+
+def halves(*shape):  # multiples of 0.5 in [-1.5, 1.5], so comparisons see ties
+    return torch.randint(-3, 4, shape).to(torch.float32) / 2
+
+
+for op in ["eq", "ne", "lt", "le", "gt", "ge"]:
+    case(op, lambda: dict(a=halves(3, 4), b=halves(4)), getattr(torch, op), no_grad=["a", "b"])
 
 # ---- reductions ---------------------------------------------------------------------
 case("sum_dim1_keepdim", lambda: dict(x=rn(3, 4, 5)), lambda x: x.sum(dim=1, keepdim=True))
@@ -177,6 +246,10 @@ case("mean_dim1_keepdim", lambda: dict(x=rn(3, 4, 5)), lambda x: x.mean(dim=1, k
 case("mean_dims02", lambda: dict(x=rn(3, 4, 5)), lambda x: x.mean(dim=(0, 2)))
 case("var_dim1", lambda: dict(x=rn(3, 7, 5)), lambda x: torch.var(x, dim=1, unbiased=True))
 case("std_dim1", lambda: dict(x=rn(3, 7, 5)), lambda x: torch.std(x, dim=1, unbiased=True))
+case("sum_all", lambda: dict(x=rn(3, 4, 5)), lambda x: x.sum())
+case("mean_all", lambda: dict(x=rn(3, 4, 5)), lambda x: x.mean())
+case("var_dims02_c0", lambda: dict(x=rn(3, 7, 5)), lambda x: torch.var(x, dim=(0, 2), unbiased=False))
+case("std_dim1_keepdim_c0", lambda: dict(x=rn(3, 7, 5)), lambda x: torch.std(x, dim=1, unbiased=False, keepdim=True))
 
 
 def values_indices(r):
@@ -186,6 +259,23 @@ def values_indices(r):
 case("max_dim1", lambda: dict(x=rn(3, 5, 4)), lambda x: values_indices(torch.max(x, dim=1)))
 case("min_dim1", lambda: dict(x=rn(3, 5, 4)), lambda x: values_indices(torch.min(x, dim=1)))
 case("argmax_dim1", lambda: dict(x=rn(3, 5, 4)), lambda x: torch.argmax(x, dim=1), no_grad=["x"])
+case("argmin_dim1", lambda: dict(x=rn(3, 5, 4)), lambda x: torch.argmin(x, dim=1), no_grad=["x"])
+case("argmax_dim1_ties", lambda: dict(x=torch.round(rn(3, 5, 4))), lambda x: torch.argmax(x, dim=1), no_grad=["x"])
+case("argmin_dim1_ties", lambda: dict(x=torch.round(rn(3, 5, 4))), lambda x: torch.argmin(x, dim=1), no_grad=["x"])
+case("max_all", lambda: dict(x=rn(3, 5, 4)), torch.max)
+case("min_all", lambda: dict(x=rn(3, 5, 4)), torch.min)
+
+
+def max_ties():
+    x = rn(3, 4)
+    x[0, 2], x[1, 0], x[2, 3] = 5.0, 5.0, 5.0
+    return dict(x=x)
+
+
+case("max_all_ties", max_ties, torch.max)
+case("amax_dims02", lambda: dict(x=rn(3, 5, 4)), lambda x: torch.amax(x, dim=(0, 2)))
+case("amax_dim1_keepdim_ties", lambda: dict(x=torch.round(rn(3, 5, 4))),
+     lambda x: torch.amax(x, dim=1, keepdim=True))
 case("logsumexp_dim1", lambda: dict(x=rn(3, 5, 4)), lambda x: torch.logsumexp(x, dim=1))
 
 # ---- linear algebra ------------------------------------------------------------------
@@ -193,6 +283,8 @@ case("matmul_2d", lambda: dict(a=rn(3, 4), b=rn(4, 5)), torch.matmul)
 case("matmul_2d_f64", lambda: dict(a=rn(3, 4, dtype=torch.float64), b=rn(4, 5, dtype=torch.float64)), torch.matmul)
 case("matmul_1d_2d", lambda: dict(a=rn(4), b=rn(4, 5)), torch.matmul)
 case("matmul_batched_bcast", lambda: dict(a=rn(2, 1, 3, 4), b=rn(5, 4, 2)), torch.matmul)
+case("mm", lambda: dict(a=rn(3, 4), b=rn(4, 5)), torch.mm)
+case("bmm", lambda: dict(a=rn(2, 3, 4), b=rn(2, 4, 5)), torch.bmm)
 case("linear", lambda: dict(x=rn(2, 3, 4), weight=rn(5, 4), bias=rn(5)), F.linear)
 
 # ---- softmax and losses -------------------------------------------------------------------
@@ -222,9 +314,13 @@ case("bce_with_logits_pos_weight", lambda: dict(input=rn(4, 3) * 2, target=torch
 # ---- embedding, convolution, pooling ------------------------------------------------------------
 case("embedding", lambda: dict(weight=rn(7, 4), indices=torch.tensor([[1, 5, 1], [6, 0, 5]])),
      lambda weight, indices: F.embedding(indices, weight))
+case("embedding_padding_idx_5", lambda: dict(weight=rn(7, 4), indices=torch.tensor([[1, 5, 1], [5, 0, 3]])),
+     lambda weight, indices: F.embedding(indices, weight, padding_idx=5))
 case("conv2d_s2_p1_d2_g2", lambda: dict(x=rn(2, 4, 9, 8), weight=rn(6, 2, 3, 3) * 0.3, bias=rn(6)),
      lambda x, weight, bias: F.conv2d(x, weight, bias, stride=2, padding=1, dilation=2, groups=2))
 case("max_pool2d_k3_s2_p1", lambda: dict(x=rn(2, 3, 7, 6)), lambda x: F.max_pool2d(x, 3, stride=2, padding=1))
+case("max_pool2d_with_indices_k2_s2", lambda: dict(x=rn(2, 3, 7, 6)),
+     lambda x: dict(zip(["out", "indices"], F.max_pool2d(x, 2, stride=2, return_indices=True))))
 case("avg_pool2d_k3_s2_p1_incpad", lambda: dict(x=rn(2, 3, 7, 6)),
      lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=True))
 case("avg_pool2d_k3_s2_p1_excpad", lambda: dict(x=rn(2, 3, 7, 6)),
@@ -263,6 +359,35 @@ case("stack_dim0", lambda: dict(a=rn(3, 4), b=rn(3, 4), c=rn(3, 4)), lambda a, b
 case("index_select_dim1", lambda: dict(x=rn(3, 5, 2), index=torch.tensor([4, 0, 4, 2])),
      lambda x, index: torch.index_select(x, 1, index))
 case("gather_dim1", lambda: dict(x=rn(3, 5), index=ints(5, 3, 4)), lambda x, index: torch.gather(x, 1, index))
+
+
+def pieces(ts):
+    return {f"out{i}": t for i, t in enumerate(ts)}
+
+
+case("split_size2_dim1", lambda: dict(x=rn(3, 5, 2)), lambda x: pieces(torch.split(x, 2, dim=1)))
+case("split_sizes_dim0", lambda: dict(x=rn(6, 4)), lambda x: pieces(torch.split(x, [1, 3, 2], dim=0)))
+case("chunk_3_dim1", lambda: dict(x=rn(2, 7, 3)), lambda x: pieces(torch.chunk(x, 3, dim=1)))
+case("chunk_4_dim0_fewer", lambda: dict(x=rn(6, 2)), lambda x: pieces(torch.chunk(x, 4, dim=0)))
+
+# ---- views (as ops: forward values and the gradient scattered back) ---------------------------
+case("view_3_20", lambda: dict(x=rn(3, 4, 5)), lambda x: x.view(3, 20))
+case("reshape_transposed", lambda: dict(x=rn(3, 4, 5)), lambda x: x.transpose(0, 2).reshape(-1, 6))
+case("permute_201", lambda: dict(x=rn(3, 4, 5)), lambda x: x.permute(2, 0, 1))
+case("transpose_02", lambda: dict(x=rn(3, 4, 5)), lambda x: x.transpose(0, 2))
+case("t_2d", lambda: dict(x=rn(3, 5)), lambda x: x.t())
+case("narrow_dim1_1_2", lambda: dict(x=rn(3, 4, 5)), lambda x: x.narrow(1, 1, 2))
+case("slice_dim2_1_5_2", lambda: dict(x=rn(3, 4, 6)), lambda x: x[:, :, 1:5:2])
+case("select_dim1_2", lambda: dict(x=rn(3, 4, 5)), lambda x: x.select(1, 2))
+case("expand_2_3_4_5", lambda: dict(x=rn(3, 1, 5)), lambda x: x.expand(2, 3, 4, 5))
+case("squeeze_all", lambda: dict(x=rn(3, 1, 5, 1)), lambda x: x.squeeze())
+case("squeeze_dim1", lambda: dict(x=rn(3, 1, 5, 1)), lambda x: x.squeeze(1))
+case("unsqueeze_dim2", lambda: dict(x=rn(3, 4)), lambda x: x.unsqueeze(2))
+case("flatten_1_2", lambda: dict(x=rn(2, 3, 4, 5)), lambda x: x.flatten(1, 2))
+case("clone", lambda: dict(x=rn(3, 4)), lambda x: x.clone())
+# Dropout in training draws its mask from lucid's own Philox stream, which cannot match
+# torch's generator, so only the eval (identity) form is a golden.
+case("dropout_eval_0.5", lambda: dict(x=rn(3, 5)), lambda x: F.dropout(x, 0.5, training=False))
 
 # ---- attention ----------------------------------------------------------------------------------
 
@@ -309,9 +434,15 @@ def run_case(name, make_inputs, fn, no_grad):
     first = next(iter(outs.values()))  # the one differentiable output, if any
     grads = []
     if diff and first.requires_grad:
-        g = torch.randn(first.shape, dtype=first.dtype)
-        lines.append(record("in", "grad_out", g))
-        gs = torch.autograd.grad((first * g).sum(), [args[k] for k in diff])
+        # Pieces out0, out1, ... each get an upstream gradient; otherwise only the first output.
+        ups = list(outs) if "out0" in outs else ["out"]
+        loss = 0
+        for k in ups:
+            t = outs[k] if k in outs else first
+            g = torch.randn(t.shape, dtype=t.dtype)
+            lines.append(record("in", "grad_" + k, g))
+            loss = loss + (t * g).sum()
+        gs = torch.autograd.grad(loss, [args[k] for k in diff])
         grads = [record("out", "grad_" + k, gk) for k, gk in zip(diff, gs)]
     lines += [record("out", k, v) for k, v in outs.items()] + grads + ["end"]
     return lines
