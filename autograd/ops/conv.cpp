@@ -8,6 +8,7 @@
 
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/conv2d.h>
+#include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/pool2d.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
@@ -15,6 +16,7 @@
 namespace lucid::nn::functional {
 
 using autograd::Context;
+using cpu::visit_float;
 using Grads = std::vector<Tensor>;
 
 namespace {
@@ -33,15 +35,6 @@ Tensor as_batched(const char* op, const Tensor& x) {
 Tensor like_input(const Tensor& out, const Tensor& input) {
   NoGradGuard ng;
   return input.dim() == 3 ? out.squeeze(0) : out;
-}
-
-// Runs f(float_tag) or f(double_tag) for a float32 / float64 tensor.
-template <class F>
-void on_float(const Tensor& t, F&& f) {
-  if (t.dtype() == kFloat32)
-    f(float{});
-  else
-    f(double{});
 }
 
 void check_pair(const char* op, const char* what, Pair v, int64_t min) {
@@ -98,7 +91,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
   }
   Tensor out = empty({p.N, p.C_out, p.H_out(), p.W_out()}, x.options());
   dispatch("conv2d", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::conv2d_forward(p, x.data_ptr<T>(), w.data_ptr<T>(), b.defined() ? b.data_ptr<T>() : nullptr,
                           out.data_ptr<T>());
@@ -114,7 +107,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
       const Tensor go = g[0].contiguous();
       Tensor gx, gw, gb;
       dispatch("conv2d_backward", go.device(), [&] {
-        on_float(go, [&](auto tag) {
+        visit_float(go.dtype(), [&](auto tag) {
           using T = decltype(tag);
           if (c.needs_input_grad(0)) {
             gx = empty(x.sizes(), x.options());
@@ -180,7 +173,7 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Pair ker
   Tensor out = empty(pool_out_shape(p), x.options());
   Tensor idx = empty(pool_out_shape(p), TensorOptions(kInt64).device(x.device()));
   dispatch("max_pool2d", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::max_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
     });
@@ -194,7 +187,7 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Pair ker
       const Tensor idx = c.saved(0).contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
       dispatch("max_pool2d_backward", go.device(), [&] {
-        on_float(go, [&](auto tag) {
+        visit_float(go.dtype(), [&](auto tag) {
           using T = decltype(tag);
           cpu::max_pool2d_backward(p, go.data_ptr<T>(), idx.data_ptr<int64_t>(), gx.data_ptr<T>());
         });
@@ -217,7 +210,7 @@ Tensor avg_pool2d(const Tensor& input, Pair kernel_size, Pair stride, Pair paddi
   p.pad_counting = count_include_pad ? cpu::PadCounting::Include : cpu::PadCounting::Exclude;
   Tensor out = empty(pool_out_shape(p), x.options());
   dispatch("avg_pool2d", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
     });
@@ -229,7 +222,7 @@ Tensor avg_pool2d(const Tensor& input, Pair kernel_size, Pair stride, Pair paddi
       const Tensor go = g[0].contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
       dispatch("avg_pool2d_backward", go.device(), [&] {
-        on_float(go, [&](auto tag) {
+        visit_float(go.dtype(), [&](auto tag) {
           using T = decltype(tag);
           cpu::avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
         });
@@ -250,7 +243,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
   cpu::check_adaptive_pool2d_params(p);
   Tensor out = empty({p.N, p.C, p.H_out, p.W_out}, x.options());
   dispatch("adaptive_avg_pool2d", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::adaptive_avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
     });
@@ -262,7 +255,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
       const Tensor go = g[0].contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
       dispatch("adaptive_avg_pool2d_backward", go.device(), [&] {
-        on_float(go, [&](auto tag) {
+        visit_float(go.dtype(), [&](auto tag) {
           using T = decltype(tag);
           cpu::adaptive_avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
         });

@@ -11,6 +11,7 @@
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/ops/reduce.h>
 #include <lucid/autograd/tape.h>
+#include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/loss.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
@@ -18,6 +19,8 @@
 namespace lucid::nn::functional {
 
 using autograd::Context;
+using cpu::ptr_or_null;
+using cpu::visit_float;
 using Grads = std::vector<Tensor>;
 
 namespace {
@@ -98,17 +101,6 @@ Tensor row_scale(const Tensor& g, const Tensor& wrow, int64_t M, Reduction red) 
     case Reduction::Mean: return (g / wrow.sum()).reshape({1}).expand({M}).contiguous();
   }
   return g;
-}
-
-template <class Fn>
-void visit_float(ScalarType t, Fn&& fn) {
-  if (t == kFloat32) fn(float{});
-  else fn(double{});
-}
-
-template <class T>
-const T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
 // The loss of element-wise reductions (mse, bce).

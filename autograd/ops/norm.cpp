@@ -4,6 +4,7 @@
 
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/tape.h>
+#include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/norm.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
@@ -12,28 +13,12 @@ namespace lucid::nn::functional {
 
 using autograd::Context;
 using cpu::NormStatistics;
+using cpu::ptr_or_null;
+using cpu::ptr_or_null_mut;
+using cpu::visit_float;
 using Grads = std::vector<Tensor>;
 
 namespace {
-
-// Runs f(float_tag) or f(double_tag) for a float32 / float64 tensor.
-template <class F>
-void on_float(const Tensor& t, F&& f) {
-  if (t.dtype() == kFloat32)
-    f(float{});
-  else
-    f(double{});
-}
-
-template <class T>
-const T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
-
-template <class T>
-T* ptr_or_null_mut(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
 
 // A per-channel / per-element parameter: undefined, or shape `expected` on input's device.
 void check_param(const char* op, const char* what, const Tensor& t, const Tensor& input,
@@ -85,7 +70,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       invstd = empty({C}, x.options());
       Tensor var = empty({C}, x.options());
       dispatch("batch_norm", x.device(), [&] {
-        on_float(x, [&](auto tag) {
+        visit_float(x.dtype(), [&](auto tag) {
           using T = decltype(tag);
           cpu::batch_norm_stats(x.data_ptr<T>(), N, C, S, eps, mean.data_ptr<T>(), var.data_ptr<T>(),
                                 invstd.data_ptr<T>());
@@ -104,7 +89,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   }
   Tensor out = empty(input.sizes(), x.options());
   dispatch("batch_norm", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::batch_norm_forward(x.data_ptr<T>(), N, C, S, mean.data_ptr<T>(), invstd.data_ptr<T>(),
                               ptr_or_null<T>(w), ptr_or_null<T>(b), out.data_ptr<T>());
@@ -124,7 +109,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
                        if (c.needs_input_grad(1)) gw = empty({C}, x.options());
                        if (c.needs_input_grad(2)) gb = empty({C}, x.options());
                        dispatch("batch_norm_backward", go.device(), [&] {
-                         on_float(go, [&](auto tag) {
+                         visit_float(go.dtype(), [&](auto tag) {
                            using T = decltype(tag);
                            cpu::batch_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), N, C, S,
                                                     mean.data_ptr<T>(), invstd.data_ptr<T>(),
@@ -164,7 +149,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
   Tensor out = empty(input.sizes(), x.options());
   Tensor mean = empty({R}, x.options()), invstd = empty({R}, x.options());
   dispatch("layer_norm", x.device(), [&] {
-    on_float(x, [&](auto tag) {
+    visit_float(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       cpu::layer_norm_forward(x.data_ptr<T>(), R, M, eps, ptr_or_null<T>(w), ptr_or_null<T>(b),
                               out.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>());
@@ -183,7 +168,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
                        if (c.needs_input_grad(1)) gw = empty(w.sizes(), x.options());
                        if (c.needs_input_grad(2)) gb = empty(c.input_sizes(2), x.options());
                        dispatch("layer_norm_backward", go.device(), [&] {
-                         on_float(go, [&](auto tag) {
+                         visit_float(go.dtype(), [&](auto tag) {
                            using T = decltype(tag);
                            cpu::layer_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), R, M,
                                                     mean.data_ptr<T>(), invstd.data_ptr<T>(),

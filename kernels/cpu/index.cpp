@@ -5,6 +5,7 @@
 #include <lucid/kernels/cpu/index.h>
 
 #include <lucid/kernels/cpu/copy.h>
+#include <lucid/kernels/cpu/float_dispatch.h>
 
 #include <cstring>
 #include <vector>
@@ -37,12 +38,6 @@ Tensor slab(const Tensor& out, int64_t dim, int64_t at, int64_t len) {
   impl->offset = out.storage_offset() + at * out.stride(dim);
   impl->dtype = out.dtype();
   return Tensor(std::move(impl));
-}
-
-template <class Fn>
-void visit_float(ScalarType t, Fn&& fn) {
-  if (t == kFloat32) fn(float{});
-  else fn(double{});
 }
 
 }  // namespace
