@@ -87,7 +87,8 @@ Tensor randint(int64_t low, int64_t high, const Shape& size, TensorOptions opt) 
 }
 Tensor randperm(int64_t n, TensorOptions opt) {
   LUCID_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
-  // Fisher-Yates driven by one randint draw per position.
+  // Fisher-Yates driven by one uniform draw u_i in [0, 1) per position: swap i with
+  // j = min(i, floor(u_i (i + 1))).
   std::vector<int64_t> perm(n), r(n);
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
   Tensor u = empty({n}, kFloat64);

@@ -1,6 +1,7 @@
 // Elementwise ops with NumPy broadcasting, and their gradients.
 // Forward kernels: kernels/cpu/elementwise.cpp. Backward formulas: elementwise.cpp
-// beside this header. Gradient tests: tests/test_gradcheck.cpp (one row per op).
+// beside this header. Gradient tests (one gradcheck row per op): tests/test_grad_elementwise.cpp
+// (elementwise, reductions, views), tests/test_grad_nn.cpp, tests/test_grad_loss_index.cpp.
 #pragma once
 #include <optional>
 
