@@ -4,6 +4,7 @@
 // comes out of the tape without a hand-written formula here.
 #include <lucid/autograd/ops/attention.h>
 
+#include <lucid/autograd/ops/device_check.h>
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/ops/index.h>
 #include <lucid/autograd/ops/matmul.h>
@@ -15,11 +16,29 @@
 
 namespace lucid::nn::functional {
 
+namespace {
+
+// Whether `from` broadcasts to `to` (NumPy rules, `to` unchanged): each trailing dim of
+// `from` is 1 or equal, and `from` has no extra leading dims.
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (size_t i = 1; i <= from.size(); ++i) {
+    const int64_t f = from[from.size() - i], t = to[to.size() - i];
+    if (f != 1 && f != t) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask, double dropout_p, bool is_causal,
                                     std::optional<double> scale) {
   const char* op = "scaled_dot_product_attention";
   LUCID_CHECK(query.defined() && key.defined() && value.defined(), op, ": undefined tensor argument");
+  check_same_device(op, "key", key, query);
+  check_same_device(op, "value", value, query);
+  check_same_device(op, "attn_mask", attn_mask, query);
   LUCID_CHECK(query.dim() >= 2 && key.dim() >= 2 && value.dim() >= 2, op,
               ": query, key and value need at least 2 dims, got ", query.sizes(), ", ", key.sizes(),
               ", ", value.sizes());
@@ -43,7 +62,10 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   } else if (attn_mask.defined()) {
     LUCID_CHECK(attn_mask.dtype() == kBool || attn_mask.dtype() == scores.dtype(), op,
                 ": attn_mask must be bool or ", scores.dtype(), ", got ", attn_mask.dtype());
-    broadcast_shapes(attn_mask.sizes(), scores.sizes(), op);
+    // The mask may not add batch dims: the output keeps the shape of the scores.
+    LUCID_CHECK(broadcasts_to(attn_mask.sizes(), scores.sizes()), op, ": attn_mask ",
+                attn_mask.sizes(), " must broadcast to the attention scores' shape ", scores.sizes(),
+                " ([*, L, S] from query ", query.sizes(), " and key ", key.sizes(), ")");
     scores = attn_mask.dtype() == kBool ? where(attn_mask, scores, neg_inf) : scores + attn_mask;
   }
   Tensor attn = softmax(scores, -1);

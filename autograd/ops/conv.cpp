@@ -6,6 +6,7 @@
 // so the kernels' own checks are only a backstop.
 #include <lucid/autograd/ops/conv.h>
 
+#include <lucid/autograd/ops/device_check.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/conv2d.h>
 #include <lucid/kernels/cpu/float_dispatch.h>
@@ -48,6 +49,9 @@ void check_pair(const char* op, const char* what, Pair v, int64_t min) {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pair stride,
               Pair padding, Pair dilation, int64_t groups) {
+  LUCID_CHECK(input.defined(), "conv2d: undefined input");
+  check_same_device("conv2d", "weight", weight, input);
+  check_same_device("conv2d", "bias", bias, input);
   const Tensor x = as_batched("conv2d", input);
   LUCID_CHECK(weight.defined() && weight.dim() == 4,
               "conv2d: expected a 4-D weight [C_out, C_in/groups, kH, kW], got ",
@@ -55,8 +59,6 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
   LUCID_CHECK(weight.dtype() == input.dtype() && (!bias.defined() || bias.dtype() == input.dtype()),
               "conv2d: input, weight and bias must share a dtype, got ", input.dtype(), ", ",
               weight.dtype(), (bias.defined() ? std::string(", ") + dtype_name(bias.dtype()) : ""));
-  LUCID_CHECK(weight.device() == input.device() && (!bias.defined() || bias.device() == input.device()),
-              "conv2d: input, weight and bias must be on the same device");
   check_pair("conv2d", "stride", stride, 1);
   check_pair("conv2d", "padding", padding, 0);
   check_pair("conv2d", "dilation", dilation, 1);

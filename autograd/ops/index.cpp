@@ -2,6 +2,7 @@
 // kernel (kernels/cpu/index.cpp), record the backward.
 #include <lucid/autograd/ops/index.h>
 
+#include <lucid/autograd/ops/device_check.h>
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/index.h>
@@ -19,11 +20,14 @@ namespace {
 bool skipped_by_cat(const Tensor& t) { return t.dim() == 1 && t.numel() == 0; }
 
 // Every index in [0, n), else an error naming the op, the bad value and the range.
+// It reads the indices, so it runs as a CPU kernel.
 void check_index_range(const char* op, const Tensor& index, int64_t n, const char* what) {
-  const int64_t* idx = index.data_ptr<int64_t>();
-  for (int64_t i = 0; i < index.numel(); ++i)
-    LUCID_CHECK(idx[i] >= 0 && idx[i] < n, op, ": index ", idx[i], " is out of range for ", what,
-                " of size ", n);
+  dispatch(op, index.device(), [&] {
+    const int64_t* idx = index.data_ptr<int64_t>();
+    for (int64_t i = 0; i < index.numel(); ++i)
+      LUCID_CHECK(idx[i] >= 0 && idx[i] < n, op, ": index ", idx[i], " is out of range for ", what,
+                  " of size ", n);
+  });
 }
 
 void check_index_tensor(const char* op, const Tensor& index) {
@@ -92,6 +96,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   std::vector<Tensor> parts;
   for (size_t i = 0; i < tensors.size(); ++i) {
     LUCID_CHECK(tensors[i].defined(), "stack: undefined tensor in the list");
+    LUCID_CHECK(tensors[i].device() == tensors[0].device(), "stack: expected all tensors on ",
+                tensors[0].device().str(), ", but tensor ", i, " is on ", tensors[i].device().str());
     LUCID_CHECK(tensors[i].sizes() == tensors[0].sizes(), "stack: expects each tensor to be equal "
                 "size, but got ", tensors[0].sizes(), " at entry 0 and ", tensors[i].sizes(),
                 " at entry ", i);
@@ -146,6 +152,7 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   LUCID_CHECK(x.defined(), "index_select: undefined input");
   check_index_tensor("index_select", index);
+  check_same_device("index_select", "index", index, x);
   LUCID_CHECK(index.dim() <= 1, "index_select: index must be 1-D, got shape ", index.sizes());
   LUCID_CHECK(x.dim() > 0, "index_select: input must have at least 1 dim, got a 0-d tensor");
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
@@ -174,6 +181,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   LUCID_CHECK(x.defined(), "gather: undefined input");
   check_index_tensor("gather", index);
+  check_same_device("gather", "index", index, x);
   LUCID_CHECK(index.dim() == x.dim(), "gather: index ", index.sizes(), " and input ", x.sizes(),
               " must have the same number of dims");
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim(), "gather");
@@ -206,6 +214,8 @@ namespace nn::functional {
 Tensor embedding(const Tensor& input, const Tensor& weight, int64_t padding_idx) {
   LUCID_CHECK(input.defined() && weight.defined(), "embedding: undefined tensor argument");
   check_index_tensor("embedding", input);
+  LUCID_CHECK(weight.device() == input.device(), "embedding: weight is on ", weight.device().str(),
+              " but input (the indices) is on ", input.device().str());
   LUCID_CHECK(weight.dim() == 2, "embedding: weight must be 2-D [num_embeddings, dim], got shape ",
               weight.sizes());
   LUCID_CHECK(padding_idx < weight.size(0), "embedding: padding_idx ", padding_idx,

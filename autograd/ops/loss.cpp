@@ -8,6 +8,7 @@
 // `weight` is a constant: no gradient flows into it (PyTorch has none either).
 #include <lucid/autograd/ops/loss.h>
 
+#include <lucid/autograd/ops/device_check.h>
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/ops/reduce.h>
 #include <lucid/autograd/tape.h>
@@ -41,6 +42,8 @@ struct ClassRows : RowLayout {
 ClassRows class_rows(const char* op, const Tensor& input, const Tensor& target,
                      const Tensor& weight, int64_t ignore_index) {
   LUCID_CHECK(input.defined() && target.defined(), op, ": undefined tensor argument");
+  check_same_device(op, "target", target, input);
+  check_same_device(op, "weight", weight, input);
   check_float_math(op, input.dtype());
   LUCID_CHECK(target.dtype() == kInt64, op, ": target must be int64 class indices, got ",
               target.dtype());
@@ -70,10 +73,12 @@ ClassRows class_rows(const char* op, const Tensor& input, const Tensor& target,
   r.M = r.C ? moved.numel() / r.C : numel_of(r.target_shape);
   r.rows = moved.reshape({r.M, r.C});
   r.target = target.contiguous().reshape({r.M});
-  const int64_t* t = r.target.data_ptr<int64_t>();
-  for (int64_t i = 0; i < r.M; ++i)
-    LUCID_CHECK(t[i] == ignore_index || (t[i] >= 0 && t[i] < r.C), op, ": target ", t[i],
-                " is out of bounds for ", r.C, " classes (ignore_index is ", ignore_index, ")");
+  dispatch(op, r.target.device(), [&] {  // the bounds check reads the targets: a CPU kernel
+    const int64_t* t = r.target.data_ptr<int64_t>();
+    for (int64_t i = 0; i < r.M; ++i)
+      LUCID_CHECK(t[i] == ignore_index || (t[i] >= 0 && t[i] < r.C), op, ": target ", t[i],
+                  " is out of bounds for ", r.C, " classes (ignore_index is ", ignore_index, ")");
+  });
   return r;
 }
 
@@ -192,6 +197,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
 // (x - y)^2, reduced. Gradients flow to both input and target.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   LUCID_CHECK(input.defined() && target.defined(), "mse_loss: undefined tensor argument");
+  check_same_device("mse_loss", "target", target, input);
   LUCID_CHECK(input.sizes() == target.sizes(), "mse_loss: input ", input.sizes(), " and target ",
               target.sizes(), " must have the same shape");
   check_float_math("mse_loss", input.dtype());
@@ -206,6 +212,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
                                         const Tensor& pos_weight) {
   const char* op = "binary_cross_entropy_with_logits";
   LUCID_CHECK(input.defined() && target.defined(), op, ": undefined tensor argument");
+  check_same_device(op, "target", target, input);
+  check_same_device(op, "weight", weight, input);
+  check_same_device(op, "pos_weight", pos_weight, input);
   LUCID_CHECK(input.sizes() == target.sizes(), op, ": target size ", target.sizes(),
               " must be the same as input size ", input.sizes());
   check_float_math(op, input.dtype());
