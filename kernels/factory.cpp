@@ -89,7 +89,7 @@ Tensor randperm(int64_t n, TensorOptions opt) {
   LUCID_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   // Fisher-Yates driven by one uniform draw u_i in [0, 1) per position: swap i with
   // j = min(i, floor(u_i (i + 1))).
-  std::vector<int64_t> perm(n), r(n);
+  std::vector<int64_t> perm(n);
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
   Tensor u = empty({n}, kFloat64);
   default_generator().fill_uniform(u.data_ptr<double>(), n, 0.0, 1.0);
