@@ -1,6 +1,7 @@
 // Row reductions: every reduction is run over rows of a contiguous [rows, K]
-// buffer (the op entry first moves the reduced dims last). One thread owns each
-// row and sums it in a fixed order, so results never depend on thread count.
+// buffer (the op entry first moves the reduced dims last). Each row is cut into
+// fixed 4096-element blocks whose partials are folded in block order, so threads
+// can share long rows and results never depend on the thread count.
 #pragma once
 #include <cstdint>
 
