@@ -56,10 +56,8 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() {
-    std::lock_guard run_lock(run_mutex_);
-    return static_cast<int>(workers_.size()) + 1;
-  }
+  // Lock-free, so a chunk may ask for it while its own job holds run_mutex_.
+  int num_threads() const { return num_threads_.load(std::memory_order_relaxed); }
 
   void resize(int num_threads) {
     std::lock_guard run_lock(run_mutex_);
@@ -106,6 +104,7 @@ class ThreadPool {
     stop_ = false;
     for (int i = 0; i < count; ++i)
       workers_.emplace_back([this, seen = generation_] { worker_loop(seen); });
+    num_threads_.store(count + 1, std::memory_order_relaxed);
   }
 
   void stop_workers() {
@@ -152,6 +151,7 @@ class ThreadPool {
   }
 
   std::mutex run_mutex_;  // one job (or resize) at a time
+  std::atomic<int> num_threads_{1};
   std::vector<std::thread> workers_;
 
   std::mutex state_mutex_;
@@ -178,6 +178,7 @@ ThreadPool& pool() {
 
 void set_num_threads(int n) {
   LUCID_CHECK(n >= 1, "set_num_threads: need n >= 1, got ", n);
+  LUCID_CHECK(!t_in_pool, "set_num_threads: cannot resize the pool from inside parallel_for");
   pool().resize(n);
 }
 

@@ -237,3 +237,12 @@ TEST_CASE("set_num_threads rejects n < 1 with lucid::Error naming the function")
                        lucid::Error);
   CHECK_THROWS_AS(lucid::set_num_threads(-3), lucid::Error);
 }
+
+TEST_CASE("get_num_threads inside a parallel_for chunk answers instead of deadlocking") {
+  lucid::set_num_threads(2);
+  std::atomic<int> seen{0};
+  lucid::parallel_for(0, 64, 1, [&](int64_t, int64_t) { seen = lucid::get_num_threads(); });
+  CHECK(seen.load() == 2);
+  CHECK_THROWS_AS(lucid::parallel_for(0, 64, 1, [&](int64_t, int64_t) { lucid::set_num_threads(3); }),
+                  lucid::Error);
+}
