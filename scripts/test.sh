@@ -28,12 +28,12 @@ fi
 jobs=$(nproc)
 if [[ $mode == release ]]; then
   dir=build
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=ON
 else
   dir=build-asan
   # -O1 keeps the sanitized gradient checks fast enough; benchmarks are not built.
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-    -DLUCID_SANITIZE=ON -DLUCID_BUILD_BENCH=OFF
+    -DLUCID_SANITIZE=ON -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi

@@ -12,17 +12,15 @@
 
 #include <lucid/lucid.h>
 
+#include "check_values.h"
+
 using namespace lucid;
 using autograd::Context;
 using Grads = std::vector<Tensor>;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = t.detach().to(kFloat64).contiguous();
-  const double* p = c.data_ptr<double>();
-  return std::vector<double>(p, p + c.numel());
-}
+using lucid::testing::values;
 using V = std::vector<double>;
 
 // Every test starts and ends with an empty tape on this thread.

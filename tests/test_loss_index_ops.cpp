@@ -22,6 +22,7 @@
 //   v = torch.arange(6.).reshape(1, 2, 3) * 0.5
 //   sdpa(q, k, v, mask) = (q @ k^T / 2 (masked_fill(~mask, -inf) or + mask)).softmax(-1) @ v
 #include "op_case.h"
+#include "check_values.h"
 
 #include <cmath>
 
@@ -33,15 +34,7 @@ namespace {
 Tensor doubles(std::vector<double> v) { return tensor(v, kFloat64); }
 Tensor longs(std::vector<int64_t> v) { return tensor(v); }
 
-void check_values(const Tensor& got, std::vector<double> want, double tol = 1e-8) {
-  Tensor g = got.contiguous().to(kFloat64);
-  REQUIRE(g.numel() == static_cast<int64_t>(want.size()));
-  const double* p = g.data_ptr<double>();
-  for (size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(p[i] == doctest::Approx(want[i]).epsilon(tol).scale(1.0));
-  }
-}
+using lucid::testing::check_values;
 
 Tensor ce_x() { return doubles({1, 2, .5, -1, .3, -.2, 2, 1, 0, 0, 0, 0}).reshape({3, 4}); }
 Tensor ce_t() { return longs({1, 3, 0}); }

@@ -40,6 +40,8 @@
 
 #include <lucid/lucid.h>
 
+#include "check_values.h"
+
 using namespace lucid;
 using namespace lucid::nn::functional;
 
@@ -53,15 +55,7 @@ Tensor pattern(const Shape& shape, int64_t a = 7, int64_t m = 11) {
   return tensor(v, kFloat64).reshape(shape);
 }
 
-void check_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-8) {
-  REQUIRE(t.numel() == static_cast<int64_t>(expected.size()));
-  const Tensor c = t.detach().to(kFloat64).contiguous();
-  const double* p = c.data_ptr<double>();
-  for (size_t i = 0; i < expected.size(); ++i) {
-    CAPTURE(i);
-    CHECK(p[i] == doctest::Approx(expected[i]).epsilon(tol).scale(1.0));
-  }
-}
+using lucid::testing::check_values;
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   return (a.detach().to(kFloat64) - b.detach().to(kFloat64)).abs().max().item<double>();

@@ -12,16 +12,13 @@
 
 #include <lucid/lucid.h>
 
+#include "check_values.h"
+
 using namespace lucid;
 
 namespace {
 
-// Every element of `t` in row-major order, as doubles.
-std::vector<double> values(const Tensor& t) {
-  Tensor c = t.detach().to(kFloat64).contiguous();
-  const double* p = c.data_ptr<double>();
-  return std::vector<double>(p, p + c.numel());
-}
+using lucid::testing::values;
 using V = std::vector<double>;
 
 uint16_t bf16_bits(float f) { return BFloat16(f).bits; }

@@ -52,6 +52,18 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
               dropout_p);
   const int64_t L = query.size(-2), S = key.size(-2);
   const double s = scale.value_or(1.0 / std::sqrt(static_cast<double>(query.size(-1))));
+  // The scores' shape [*, L, S], with * the broadcast batch dims of query and key.
+  Shape scores_shape = broadcast_shapes(Shape(query.sizes().begin(), query.sizes().end() - 2),
+                                        Shape(key.sizes().begin(), key.sizes().end() - 2), op);
+  scores_shape.insert(scores_shape.end(), {L, S});
+  if (attn_mask.defined()) {
+    LUCID_CHECK(attn_mask.dtype() == kBool || attn_mask.dtype() == query.dtype(), op,
+                ": attn_mask must be bool or ", query.dtype(), ", got ", attn_mask.dtype());
+    // The mask may not add batch dims: the output keeps the shape of the scores.
+    LUCID_CHECK(broadcasts_to(attn_mask.sizes(), scores_shape), op, ": attn_mask ",
+                attn_mask.sizes(), " must broadcast to the attention scores' shape ", scores_shape,
+                " ([*, L, S] from query ", query.sizes(), " and key ", key.sizes(), ")");
+  }
 
   Tensor scores = matmul(query, key.transpose(-2, -1)) * s;  // [*, L, S]
   const Tensor neg_inf = full({}, -std::numeric_limits<double>::infinity(), scores.options());
@@ -60,12 +72,6 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                      arange(static_cast<double>(S), kInt64).reshape({1, S}));
     scores = where(keep, scores, neg_inf);
   } else if (attn_mask.defined()) {
-    LUCID_CHECK(attn_mask.dtype() == kBool || attn_mask.dtype() == scores.dtype(), op,
-                ": attn_mask must be bool or ", scores.dtype(), ", got ", attn_mask.dtype());
-    // The mask may not add batch dims: the output keeps the shape of the scores.
-    LUCID_CHECK(broadcasts_to(attn_mask.sizes(), scores.sizes()), op, ": attn_mask ",
-                attn_mask.sizes(), " must broadcast to the attention scores' shape ", scores.sizes(),
-                " ([*, L, S] from query ", query.sizes(), " and key ", key.sizes(), ")");
     scores = attn_mask.dtype() == kBool ? where(attn_mask, scores, neg_inf) : scores + attn_mask;
   }
   Tensor attn = softmax(scores, -1);

@@ -3,7 +3,7 @@
 //
 // Unbatched input [C, H, W] runs as [1, C, H, W]; its gradient is reshaped back.
 // Every op checks its shapes here with messages naming the op and the shapes,
-// so the kernels' own checks are only a backstop.
+// once, before any kernel runs (the kernels assume valid parameters).
 #include <lucid/autograd/ops/conv.h>
 
 #include <lucid/autograd/ops/device_check.h>

@@ -61,6 +61,14 @@ Tensor unary_forward(UnaryOp op, const char* name, const Tensor& x, OpArgs args 
   return out;
 }
 
+// alpha * b for add/sub's alpha, computed off the tape: the recorded op is
+// add(a, b, alpha) itself, whose backward carries the alpha.
+Tensor scaled(const Tensor& b, double alpha) {
+  if (alpha == 1.0) return b;
+  NoGradGuard ng;
+  return mul(b, scalar_like(alpha, b));
+}
+
 // The gradient for input i: undo broadcasting, back to the input's dtype.
 Tensor grad_for(const Tensor& g, const Context& c, size_t i) {
   return sum_to(g, c.input_sizes(i)).to(c.input_dtype(i));
@@ -95,8 +103,7 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
 
 // ---- arithmetic ---------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor out = alpha == 1.0 ? binary_forward(BinaryOp::Add, "add", a, b)
-                            : binary_forward(BinaryOp::Add, "add", a, mul(b, scalar_like(alpha, b)));
+  Tensor out = binary_forward(BinaryOp::Add, "add", a, scaled(b, alpha));
   if (autograd::needs_grad({&a, &b}))
     // d(a + alpha b) = (g, alpha g)
     autograd::record("add", {a, b}, {&out}, {}, [alpha](const Context& c, const Grads& g) {
@@ -106,8 +113,7 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor out = alpha == 1.0 ? binary_forward(BinaryOp::Sub, "sub", a, b)
-                            : binary_forward(BinaryOp::Sub, "sub", a, mul(b, scalar_like(alpha, b)));
+  Tensor out = binary_forward(BinaryOp::Sub, "sub", a, scaled(b, alpha));
   if (autograd::needs_grad({&a, &b}))
     // d(a - alpha b) = (g, -alpha g)
     autograd::record("sub", {a, b}, {&out}, {}, [alpha](const Context& c, const Grads& g) {
@@ -173,7 +179,7 @@ static Tensor max_min(BinaryOp op, const char* name, const Tensor& a, const Tens
     // d max(a, b) = (g [a > b] + g/2 [a == b], g [b > a] + g/2 [a == b])
     autograd::record(name, {a, b}, {&out}, {a, b}, [op](const Context& c, const Grads& g) {
       const Tensor &a = c.saved(0), &b = c.saved(1);
-      Tensor a_wins = (op == BinaryOp::Maximum ? gt(a, b) : lt(a, b)).to(g.at(0).dtype());
+      Tensor a_wins = (op == BinaryOp::Maximum ? gt(a, b) : lt(a, b)).to(g[0].dtype());
       Tensor tie = eq(a, b).to(g[0].dtype()) * 0.5;
       Tensor wa = a_wins + tie;
       return Grads{grad_for(g[0] * wa, c, 0), grad_for(g[0] * (1.0 - wa), c, 1)};

@@ -100,7 +100,6 @@ void col2im_impl(const Conv2dParams& p, int64_t channels, const T* columns, T* i
 template <class T>
 void forward_impl(const Conv2dParams& p, const T* input, const T* weight, const T* bias,
                   T* output) {
-  check_conv2d_params(p);
   const int64_t G = p.groups, Ci = p.C_in_per_group(), Co = p.C_out_per_group();
   const int64_t P = p.H_out() * p.W_out(), K = Ci * p.kH * p.kW;
   const bool pointwise = is_pointwise(p);
@@ -131,7 +130,6 @@ void forward_impl(const Conv2dParams& p, const T* input, const T* weight, const 
 template <class T>
 void backward_input_impl(const Conv2dParams& p, const T* grad_output, const T* weight,
                          T* grad_input) {
-  check_conv2d_params(p);
   const int64_t G = p.groups, Ci = p.C_in_per_group(), Co = p.C_out_per_group();
   const int64_t P = p.H_out() * p.W_out(), K = Ci * p.kH * p.kW;
   const bool pointwise = is_pointwise(p);
@@ -154,7 +152,6 @@ void backward_input_impl(const Conv2dParams& p, const T* grad_output, const T* w
 template <class T>
 void backward_weight_impl(const Conv2dParams& p, const T* grad_output, const T* input,
                           T* grad_weight) {
-  check_conv2d_params(p);
   const int64_t G = p.groups, Ci = p.C_in_per_group(), Co = p.C_out_per_group();
   const int64_t P = p.H_out() * p.W_out(), K = Ci * p.kH * p.kW;
   const int64_t kk = p.kH * p.kW, HW = p.H * p.W;
@@ -183,7 +180,6 @@ void backward_weight_impl(const Conv2dParams& p, const T* grad_output, const T* 
 
 template <class T>
 void backward_bias_impl(const Conv2dParams& p, const T* grad_output, T* grad_bias) {
-  check_conv2d_params(p);
   const int64_t P = p.H_out() * p.W_out();
   // One channel per chunk, summed in (n, pixel) order: deterministic.
   parallel_for(0, p.C_out, 1, [&](int64_t c0, int64_t c1) {

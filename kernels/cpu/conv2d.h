@@ -61,7 +61,8 @@ struct Conv2dParams {
 };
 
 // Throws lucid::Error naming the bad field unless the sizes are positive,
-// groups divides C_in and C_out, and the output is at least 1x1.
+// groups divides C_in and C_out, and the output is at least 1x1. The kernels
+// below assume it holds: the op entry (autograd/ops/conv.cpp) checks it once.
 void check_conv2d_params(const Conv2dParams& p);
 
 // im2col: image [channels, H, W] -> columns [channels*kH*kW, H_out*W_out],

@@ -68,7 +68,6 @@ namespace {
 
 template <class T>
 void max_forward_impl(const Pool2dParams& p, const T* input, T* output, int64_t* indices) {
-  check_pool2d_params(p);
   const int64_t H_out = p.H_out(), W_out = p.W_out();
   const int64_t HW = p.H * p.W, P = H_out * W_out;
   parallel_for(0, p.N * p.C, planes_per_chunk(P * p.kH * p.kW), [&](int64_t b, int64_t e) {
@@ -105,7 +104,6 @@ void max_forward_impl(const Pool2dParams& p, const T* input, T* output, int64_t*
 template <class T>
 void max_backward_impl(const Pool2dParams& p, const T* grad_output, const int64_t* indices,
                        T* grad_input) {
-  check_pool2d_params(p);
   const int64_t HW = p.H * p.W, P = p.H_out() * p.W_out();
   // Validate the indices here, on the calling thread, so no worker ever throws.
   for (int64_t i = 0; i < p.N * p.C * P; ++i) {
@@ -141,7 +139,6 @@ AvgWindow avg_window(const Pool2dParams& p, int64_t oh, int64_t ow) {
 }
 
 void check_avg_pool2d_params(const Pool2dParams& p) {
-  check_pool2d_params(p);
   LUCID_CHECK(p.dilation_h == 1 && p.dilation_w == 1, "avg_pool2d: dilation (", p.dilation_h,
               ", ", p.dilation_w, ") is not supported; it must be 1");
 }
@@ -202,7 +199,6 @@ int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
 
 template <class T>
 void adaptive_forward_impl(const AdaptivePool2dParams& p, const T* input, T* output) {
-  check_adaptive_pool2d_params(p);
   const int64_t HW = p.H * p.W, P = p.H_out * p.W_out;
   parallel_for(0, p.N * p.C, planes_per_chunk(HW + P), [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
@@ -225,7 +221,6 @@ void adaptive_forward_impl(const AdaptivePool2dParams& p, const T* input, T* out
 template <class T>
 void adaptive_backward_impl(const AdaptivePool2dParams& p, const T* grad_output,
                             T* grad_input) {
-  check_adaptive_pool2d_params(p);
   const int64_t HW = p.H * p.W, P = p.H_out * p.W_out;
   parallel_for(0, p.N * p.C, planes_per_chunk(HW + P), [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {

@@ -62,6 +62,7 @@ struct Pool2dParams {
 
 // Throws lucid::Error unless kernel, stride, dilation are positive, padding is in
 // [0, kernel/2], and the output is at least 1x1 (PyTorch's pool2d_shape_check).
+// The kernels below assume it holds: the op entry (autograd/ops/conv.cpp) checks it once.
 void check_pool2d_params(const Pool2dParams& p);
 
 // output, indices: [N, C, H_out, W_out].
@@ -86,7 +87,7 @@ struct AdaptivePool2dParams {
   int64_t N = 1, C = 1, H = 1, W = 1;  // input  [N, C, H, W]
   int64_t H_out = 1, W_out = 1;        // output [N, C, H_out, W_out]
 };
-void check_adaptive_pool2d_params(const AdaptivePool2dParams& p);
+void check_adaptive_pool2d_params(const AdaptivePool2dParams& p);  // checked once, at the entry
 
 void adaptive_avg_pool2d_forward(const AdaptivePool2dParams& p, const float* input,
                                  float* output);

@@ -69,6 +69,7 @@ Best<T> block_best(ReduceOp op, const T* x, int64_t n, int64_t k0) {
 }
 
 // Max ignoring NaN (std::max(m, NaN) == m); a NaN shows up later in the exp-sum.
+// Also folds the per-block maxima.
 template <class T>
 T block_max(const T* x, int64_t n) {
   T m = -std::numeric_limits<T>::infinity();
@@ -92,12 +93,6 @@ Best<T> fold_best(ReduceOp op, const Best<T>* p, int64_t nb) {
   return best;
 }
 
-template <class T>
-T fold_max(const T* p, int64_t nb) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t b = 0; b < nb; ++b) m = std::max(m, p[b]);
-  return m;
-}
 
 // ---- running fn(r, b, k0, n) for every block of every row ----
 
@@ -170,7 +165,7 @@ void reduce_rows_impl(ReduceOp op, const T* in, int64_t rows, int64_t K, T* out,
       for_each_block(
           rows, K,
           [&](int64_t r, int64_t b, int64_t k0, int64_t n) { bmax[r * nb + b] = block_max(row(r) + k0, n); },
-          [&](int64_t r) { m[r] = fold_max(&bmax[r * nb], nb); });
+          [&](int64_t r) { m[r] = block_max(&bmax[r * nb], nb); });
       for_each_block(
           rows, K,
           [&](int64_t r, int64_t b, int64_t k0, int64_t n) {
@@ -198,7 +193,7 @@ void softmax_rows_impl(SoftmaxKind kind, const T* in, int64_t rows, int64_t K, T
   auto max_block = [&](int64_t r, int64_t b, int64_t k0, int64_t n) {
     bmax[r * nb + b] = block_max(in + r * K + k0, n);
   };
-  auto max_finish = [&](int64_t r) { m[r] = fold_max(&bmax[r * nb], nb); };
+  auto max_finish = [&](int64_t r) { m[r] = block_max(&bmax[r * nb], nb); };
   auto sum_block = [&](int64_t r, int64_t b, int64_t k0, int64_t n) {
     const T mr = m[r];
     part[r * nb + b] = block_sum(in + r * K + k0, n, [mr](T v) { return std::exp(static_cast<Acc>(v - mr)); });
