@@ -5,6 +5,7 @@
 #include <lucid/kernels/dtype.h>
 #include <lucid/kernels/error.h>
 #include <lucid/kernels/factory.h>
+#include <lucid/kernels/ordered_dict.h>
 #include <lucid/kernels/philox.h>
 #include <lucid/kernels/storage.h>
 #include <lucid/kernels/tensor.h>
@@ -22,3 +23,5 @@
 #include <lucid/autograd/ops/matmul.h>
 #include <lucid/autograd/ops/norm.h>
 #include <lucid/autograd/ops/functional.h>
+
+#include <lucid/data/dataset.h>

@@ -12,7 +12,7 @@ mode=release
 [[ "${1:-}" == "--sanitize" ]] && mode=sanitize
 
 # --- dependencies (Debian 12) ---------------------------------------------------------
-packages=(cmake ninja-build g++ doctest-dev)
+packages=(cmake ninja-build g++ doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist fortunes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 # CUDA backend is a later issue). Extra arguments go to the trainer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(cmake ninja-build g++)
+packages=(cmake ninja-build g++ zlib1g-dev libstb-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
