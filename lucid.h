@@ -25,3 +25,4 @@
 #include <lucid/autograd/ops/functional.h>
 
 #include <lucid/data/dataset.h>
+#include <lucid/data/text/text.h>

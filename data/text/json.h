@@ -1,0 +1,63 @@
+#pragma once
+// A minimal JSON reader/writer for tokenizer files, not a general JSON library.
+//
+//   Value          an integer, string, array or object (keys kept in file order)
+//   parse(text)    text -> Value; errors name the source and the byte offset
+//   dump(value)    Value -> text (arrays of scalars on one line, readable diffs)
+//   read_file      parse a file
+//   write_file     write atomically: a temp file renamed over the target
+//   member/expect  typed access that reports "file: byte N: ..." on a mismatch
+//
+// Supported: objects, arrays, strings (escapes \" \\ \/ \b \f \n \r \t and
+// \uXXXX incl. surrogate pairs, decoded to UTF-8; other bytes are kept as they
+// are, so a string may hold any bytes), and 64-bit integers. Not supported:
+// fractions, exponents, true/false/null -- tokenizer files never need them.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lucid::data::text::json {
+
+enum class Kind { Integer, String, Array, Object };
+
+const char* kind_name(Kind kind);
+
+struct Value {
+  Kind kind = Kind::Integer;
+  int64_t integer = 0;
+  std::string string;
+  std::vector<Value> array;
+  std::vector<std::pair<std::string, Value>> object;  // in file order
+  size_t offset = 0;  // where the value starts in the parsed text, for errors
+
+  static Value of_integer(int64_t v);
+  static Value of_string(std::string v);
+  static Value of_array(std::vector<Value> v);
+  static Value of_object(std::vector<std::pair<std::string, Value>> v);
+
+  // The member named `key`, or nullptr (also when this is not an object).
+  const Value* find(std::string_view key) const;
+};
+
+// Throws lucid::Error "<source>: byte <offset>: <what>" for malformed or
+// truncated text, nesting deeper than 64, or trailing garbage.
+Value parse(std::string_view text, const std::string& source);
+std::string dump(const Value& value);
+
+Value read_file(const std::string& path);
+// Writes `path`.tmp, then renames it over `path`: a failed save leaves any
+// previous file intact and no half-written file behind.
+void write_file(const std::string& path, const Value& value);
+
+// Content errors after parsing: throws "<source>: byte <at.offset>: <what>".
+[[noreturn]] void fail(const std::string& source, const Value& at, const std::string& what);
+// Checks `value` has `kind`; `what` names it in the error ("merges[3]").
+const Value& expect(const Value& value, Kind kind, const std::string& what, const std::string& source);
+// The member `key` of object `object`, which must exist and have `kind`.
+const Value& member(const Value& object, std::string_view key, Kind kind, const std::string& source);
+
+}  // namespace lucid::data::text::json
