@@ -1,6 +1,7 @@
 #include <lucid/data/text/char_tokenizer.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <lucid/data/text/json.h>
 #include <lucid/data/text/utf8.h>
@@ -38,16 +39,9 @@ CharTokenizer::CharTokenizer(std::vector<char32_t> chars) : chars_(std::move(cha
 }
 
 CharTokenizer CharTokenizer::train(std::string_view text) {
-  std::vector<char32_t> chars;
-  std::vector<bool> seen_ascii(128, false);
-  std::unordered_map<char32_t, bool> seen;
-  for_each_code_point(text, "CharTokenizer::train", [&](char32_t cp, size_t) {
-    if (cp < 128 ? !seen_ascii[cp] : !seen.count(cp)) {
-      if (cp < 128) seen_ascii[cp] = true; else seen[cp] = true;
-      chars.push_back(cp);
-    }
-  });
-  return CharTokenizer(std::move(chars));
+  std::unordered_set<char32_t> seen;
+  for_each_code_point(text, "CharTokenizer::train", [&](char32_t cp, size_t) { seen.insert(cp); });
+  return CharTokenizer(std::vector<char32_t>(seen.begin(), seen.end()));  // the constructor sorts
 }
 
 std::vector<int64_t> CharTokenizer::encode(std::string_view text) const {
