@@ -24,5 +24,7 @@
 #include <lucid/autograd/ops/norm.h>
 #include <lucid/autograd/ops/functional.h>
 
+#include <lucid/optim/optim.h>
+
 #include <lucid/data/dataset.h>
 #include <lucid/data/text/text.h>

@@ -1,0 +1,98 @@
+#include <lucid/optim/adam.h>
+
+#include <cmath>
+
+#include <lucid/autograd/ops/elementwise.h>
+#include <lucid/kernels/factory.h>
+#include <lucid/optim/adam_step.h>
+
+namespace lucid::optim {
+
+void AdamOptions::save(StateDict& dict, const std::string& prefix) const {
+  OptimizerOptions::save(dict, prefix);
+  dict.insert(prefix + "betas.0", state_double(std::get<0>(betas_)));
+  dict.insert(prefix + "betas.1", state_double(std::get<1>(betas_)));
+  dict.insert(prefix + "eps", state_double(eps_));
+  dict.insert(prefix + "weight_decay", state_double(weight_decay_));
+  dict.insert(prefix + "amsgrad", flag(amsgrad_));
+  dict.insert(prefix + "maximize", flag(maximize_));
+}
+
+void AdamOptions::load(const StateDict& dict, const std::string& prefix, const std::string& who) {
+  OptimizerOptions::load(dict, prefix, who);
+  betas_ = {read_double(dict, prefix + "betas.0", who), read_double(dict, prefix + "betas.1", who)};
+  eps_ = read_double(dict, prefix + "eps", who);
+  weight_decay_ = read_double(dict, prefix + "weight_decay", who);
+  amsgrad_ = read_flag(dict, prefix + "amsgrad", who);
+  maximize_ = read_flag(dict, prefix + "maximize", who);
+}
+
+Adam::Adam(std::vector<OptimizerParamGroup> groups, AdamOptions defaults)
+    : Optimizer("Adam", defaults.clone()) {
+  check_options(defaults);
+  for (const OptimizerParamGroup& g : groups) add_param_group(g);
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
+    : Adam(std::vector<OptimizerParamGroup>{OptimizerParamGroup(std::move(params))}, std::move(defaults)) {}
+
+void Adam::check_options(const OptimizerOptions& options) const {
+  const auto* o = dynamic_cast<const AdamOptions*>(&options);
+  LUCID_CHECK(o != nullptr, "Adam: a parameter group has options of another optimizer");
+  detail::check_adam_hyper("Adam", o->lr(), std::get<0>(o->betas()), std::get<1>(o->betas()), o->eps(),
+                           o->weight_decay());
+}
+
+// g = grad + weight_decay * p (L2 penalty folded into the gradient), then adam_step.
+void Adam::update(Tensor& param, const Tensor& grad, const OptimizerOptions& options,
+                  OptimizerParamState& state) {
+  const auto& o = static_cast<const AdamOptions&>(options);
+  Tensor g = o.maximize() ? -grad : grad;
+  if (o.weight_decay() != 0) g = add(g, param, o.weight_decay());
+  const auto [beta1, beta2] = o.betas();
+  detail::adam_step(param, g, {o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
+}
+
+namespace detail {
+
+// t = state.step
+// m = beta1 * m + (1 - beta1) * g                  (exp_avg)
+// v = beta2 * v + (1 - beta2) * g^2                (exp_avg_sq; amsgrad: vmax = max(vmax, v), used for v)
+// p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerParamState& state) {
+  StateDict& b = state.buffers;
+  if (!b.contains("exp_avg")) {
+    b.insert("exp_avg", zeros_like(param));
+    b.insert("exp_avg_sq", zeros_like(param));
+    if (h.amsgrad) b.insert("max_exp_avg_sq", zeros_like(param));
+  }
+  Tensor& exp_avg = b["exp_avg"];
+  Tensor& exp_avg_sq = b["exp_avg_sq"];
+  exp_avg.mul_(h.beta1).add_(grad, 1 - h.beta1);
+  exp_avg_sq.mul_(h.beta2).add_(grad * grad, 1 - h.beta2);
+
+  const double t = static_cast<double>(state.step);
+  const double bias_correction1 = 1 - std::pow(h.beta1, t);
+  const double bias_correction2_sqrt = std::sqrt(1 - std::pow(h.beta2, t));
+  Tensor second = exp_avg_sq;
+  if (h.amsgrad) {
+    Tensor* max_sq = b.find("max_exp_avg_sq");
+    if (max_sq == nullptr) max_sq = &b.insert("max_exp_avg_sq", zeros_like(param));  // amsgrad turned on later
+    max_sq->copy_(maximum(*max_sq, exp_avg_sq));
+    second = *max_sq;
+  }
+  Tensor denom = (second.sqrt() / bias_correction2_sqrt).add_(h.eps);
+  param.add_(exp_avg / denom, -h.lr / bias_correction1);
+}
+
+void check_adam_hyper(const char* who, double lr, double beta1, double beta2, double eps,
+                      double weight_decay) {
+  LUCID_CHECK(lr >= 0, who, ": invalid learning rate ", lr);
+  LUCID_CHECK(eps >= 0, who, ": invalid epsilon ", eps);
+  LUCID_CHECK(beta1 >= 0 && beta1 < 1, who, ": invalid beta1 ", beta1, " (should be in [0, 1))");
+  LUCID_CHECK(beta2 >= 0 && beta2 < 1, who, ": invalid beta2 ", beta2, " (should be in [0, 1))");
+  LUCID_CHECK(weight_decay >= 0, who, ": invalid weight_decay ", weight_decay);
+}
+
+}  // namespace detail
+}  // namespace lucid::optim

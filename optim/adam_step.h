@@ -1,0 +1,21 @@
+// The moment update and step shared by Adam and AdamW (internal: each applies its own weight
+// decay first). Written once here, with the math, in adam.cpp.
+#pragma once
+#include <lucid/optim/optimizer.h>
+
+namespace lucid::optim::detail {
+
+struct AdamHyper {
+  double lr, beta1, beta2, eps;
+  bool amsgrad;
+};
+
+// Updates exp_avg, exp_avg_sq (and max_exp_avg_sq) in `state` and moves `param`; `grad` is
+// the gradient after weight decay and maximize. state.step must already count this step.
+void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerParamState& state);
+
+// Raises unless betas are in [0, 1) and lr, eps, weight_decay are >= 0.
+void check_adam_hyper(const char* who, double lr, double beta1, double beta2, double eps,
+                      double weight_decay);
+
+}  // namespace lucid::optim::detail
