@@ -3,11 +3,10 @@
 // each step. Here each case name maps to the same optimizer in lucid (tests/optim_cases.h);
 // the test sets the same gradients, steps, and compares.
 //
-// Tolerance: |lucid - torch| <= 1e-6 |torch| + 1e-7. The updates are composed of lucid ops,
-// which round p + alpha * g twice where PyTorch's add_/addcdiv_ kernels use one fused
-// multiply-add, so values differ by a few float32 ulps of the step's operands (ulp(1) is
-// 1.2e-7); the absolute 1e-7 covers parameters that cancel to near zero (sgd_plain p2[3]
-// ends at 0.0038 after steps of size ~0.2).
+// Tolerance: |lucid - torch| <= 1e-6 |torch|, as the issue asks. This holds because lucid's
+// add/add_ with alpha compute p + alpha * g with one fused multiply-add, as PyTorch's vectorized
+// kernels do; with two roundings, 3 of ~1000 values (parameters that cancel to near zero)
+// missed it.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -51,7 +50,7 @@ void run_optimizer_case(const GoldenCase& c, const MakeOptimizer& make) {
     for (int i = 0; i < 3; ++i) {
       const std::string name = "p" + std::to_string(i) + "_" + std::to_string(k);
       CAPTURE(name);
-      check_close(params[i], record(c.outputs, name), 1e-6, 1e-7);
+      check_close(params[i], record(c.outputs, name), 1e-6, 0.0);
     }
   }
 }

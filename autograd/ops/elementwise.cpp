@@ -33,7 +33,7 @@ Tensor binary_forward(BinaryOp op, const char* name, const Tensor& a, const Tens
   check_inputs(name, a, b);
   ScalarType t = promote_types(a.dtype(), b.dtype());
   if ((op == BinaryOp::Div || op == BinaryOp::Pow) && !is_floating_point(t)) t = kFloat32;
-  if (!cpu::is_comparison(op) && op != BinaryOp::Add && op != BinaryOp::Sub &&
+  if (!cpu::is_comparison(op) && op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::AddScaled &&
       op != BinaryOp::Mul && op != BinaryOp::Maximum && op != BinaryOp::Minimum)
     check_float_math(name, t);
   if (t == kFloat16 || t == kBFloat16) check_float_math(name, t);  // no 16-bit CPU kernels
@@ -59,14 +59,6 @@ Tensor unary_forward(UnaryOp op, const char* name, const Tensor& x, OpArgs args 
   Tensor out = empty(x.sizes(), x.options());
   dispatch(name, x.device(), [&] { cpu::unary(op, x, out, args); });
   return out;
-}
-
-// alpha * b for add/sub's alpha, computed off the tape: the recorded op is
-// add(a, b, alpha) itself, whose backward carries the alpha.
-Tensor scaled(const Tensor& b, double alpha) {
-  if (alpha == 1.0) return b;
-  NoGradGuard ng;
-  return mul(b, scalar_like(alpha, b));
 }
 
 // The gradient for input i: undo broadcasting, back to the input's dtype.
@@ -103,7 +95,9 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
 
 // ---- arithmetic ---------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor out = binary_forward(BinaryOp::Add, "add", a, scaled(b, alpha));
+  // a + alpha*b in one fused step (one rounding), as PyTorch's add(alpha)
+  Tensor out = alpha == 1.0 ? binary_forward(BinaryOp::Add, "add", a, b)
+                            : binary_forward(BinaryOp::AddScaled, "add", a, b, {alpha, 0.0});
   if (autograd::needs_grad({&a, &b}))
     // d(a + alpha b) = (g, alpha g)
     autograd::record("add", {a, b}, {&out}, {}, [alpha](const Context& c, const Grads& g) {
@@ -113,7 +107,8 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
-  Tensor out = binary_forward(BinaryOp::Sub, "sub", a, scaled(b, alpha));
+  Tensor out = alpha == 1.0 ? binary_forward(BinaryOp::Sub, "sub", a, b)
+                            : binary_forward(BinaryOp::AddScaled, "sub", a, b, {-alpha, 0.0});
   if (autograd::needs_grad({&a, &b}))
     // d(a - alpha b) = (g, -alpha g)
     autograd::record("sub", {a, b}, {&out}, {}, [alpha](const Context& c, const Grads& g) {

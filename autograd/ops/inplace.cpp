@@ -39,7 +39,8 @@ void check_writable(const char* op, const Tensor& self, const Tensor& source = T
 }
 
 // self = op(self, other), other broadcast to self's shape.
-Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const Tensor& other) {
+Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const Tensor& other,
+                       cpu::OpArgs args = {}) {
   check_writable(name, self, other);
   if (self.dtype() == kFloat16 || self.dtype() == kBFloat16) check_float_math(name, self.dtype());
   LUCID_CHECK(other.device() == self.device(), name, ": expected both tensors on the same device, got ",
@@ -53,7 +54,7 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
   const bool same_view = o.storage_offset() == self.storage_offset() && o.sizes() == self.sizes() &&
                          o.strides() == self.strides();
   if (o.storage() == self.storage() && !same_view) o = o.detach().clone();
-  dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self); });
+  dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self, args); });
   self.storage()->bump_version();
   return self;
 }
@@ -85,8 +86,7 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor& Tensor::add_(const Tensor& o, double alpha) {
   if (alpha == 1.0) return binary_inplace(cpu::BinaryOp::Add, "add_", *this, o);
-  NoGradGuard ng;
-  return binary_inplace(cpu::BinaryOp::Add, "add_", *this, o.detach() * alpha);
+  return binary_inplace(cpu::BinaryOp::AddScaled, "add_", *this, o, {alpha, 0.0});
 }
 Tensor& Tensor::add_(double s) { return binary_inplace(cpu::BinaryOp::Add, "add_", *this, scalar_like(s, *this)); }
 Tensor& Tensor::mul_(const Tensor& o) { return binary_inplace(cpu::BinaryOp::Mul, "mul_", *this, o); }

@@ -61,6 +61,11 @@ template <BinaryOp OP, class T>
 inline auto scalar_op(T x, T y, T a, T b) {
   if constexpr (OP == BinaryOp::Add) return T(Wrap<T>(x) + Wrap<T>(y));
   if constexpr (OP == BinaryOp::Sub) return T(Wrap<T>(x) - Wrap<T>(y));
+  // fused multiply-add, as PyTorch's vectorized add(alpha): x + a*y rounded once
+  if constexpr (OP == BinaryOp::AddScaled) {
+    if constexpr (std::is_floating_point_v<T>) return T(std::fma(a, y, x));
+    else return T(Wrap<T>(x) + Wrap<T>(a) * Wrap<T>(y));
+  }
   if constexpr (OP == BinaryOp::Mul) return T(Wrap<T>(x) * Wrap<T>(y));
   if constexpr (OP == BinaryOp::Div) return T(x / y);
   if constexpr (OP == BinaryOp::Pow) return T(std::pow(x, y));
@@ -212,7 +217,7 @@ void unary(UnaryOp op, const Tensor& x, const Tensor& out, OpArgs args) {
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, OpArgs args) {
   using enum BinaryOp;
-  binary_table<Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, ReluBackward,
+  binary_table<Add, Sub, AddScaled, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge, ReluBackward,
                LeakyReluBackward, GeluBackward, GeluTanhBackward, SiluBackward, SigmoidBackward,
                TanhBackward, SoftplusBackward, ClampBackward>(op, a, b, out, args);
 }

@@ -16,6 +16,7 @@ enum class UnaryOp {
 
 enum class BinaryOp {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  AddScaled,                                    // x + a*y, one rounding (add_ with alpha)
   Eq, Ne, Lt, Le, Gt, Ge,                       // output bool
   // backward helpers: (g, x) or (g, y) -> dL/dx
   ReluBackward, LeakyReluBackward, GeluBackward, GeluTanhBackward, SiluBackward,
