@@ -24,6 +24,7 @@
 #include <lucid/autograd/ops/norm.h>
 #include <lucid/autograd/ops/functional.h>
 
+#include <lucid/nn/nn.h>
 #include <lucid/optim/optim.h>
 
 #include <lucid/data/dataset.h>

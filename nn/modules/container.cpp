@@ -1,0 +1,49 @@
+// Sequential and ModuleList: ordered submodules registered under their index.
+#include <lucid/nn/modules/container.h>
+
+namespace lucid::nn {
+
+Tensor AnyModule::forward(const Tensor& x) const {
+  LUCID_CHECK(forward_ != nullptr, "AnyModule: forward on an empty module");
+  return forward_(x);
+}
+
+SequentialImpl::SequentialImpl(std::vector<NamedAnyModule> named_modules) {
+  for (auto& [name, module] : named_modules) push_back(std::move(name), std::move(module));
+}
+
+void SequentialImpl::push_back(AnyModule module) {
+  push_back(std::to_string(modules_.size()), std::move(module));
+}
+
+void SequentialImpl::push_back(std::string name, AnyModule module) {
+  LUCID_CHECK(!module.is_empty(), "Sequential: push_back of an empty module ('", name, "')");
+  register_module(std::move(name), module.ptr());
+  modules_.push_back(std::move(module));
+}
+
+Tensor SequentialImpl::forward(const Tensor& input) {
+  Tensor x = input;
+  for (const AnyModule& m : modules_) x = m.forward(x);
+  return x;
+}
+
+const AnyModule& SequentialImpl::at_any(size_t index) const {
+  LUCID_CHECK(index < modules_.size(), "Sequential: index ", index, " is out of range (size ",
+              modules_.size(), ")");
+  return modules_[index];
+}
+
+void ModuleListImpl::push_back(std::shared_ptr<Module> module) {
+  LUCID_CHECK(module != nullptr, "ModuleList: push_back of an empty module (nullptr)");
+  register_module(std::to_string(modules_.size()), module);
+  modules_.push_back(std::move(module));
+}
+
+std::shared_ptr<Module> ModuleListImpl::ptr(size_t index) const {
+  LUCID_CHECK(index < modules_.size(), "ModuleList: index ", index, " is out of range (size ",
+              modules_.size(), ")");
+  return modules_[index];
+}
+
+}  // namespace lucid::nn
