@@ -1,9 +1,19 @@
-// Reading the golden files (goldens/ops.txt, goldens/optim.txt; format: goldens/README.md):
-// `case <name>`, then `in`/`out` tensor records, then `end`.
+// Reading golden files (goldens/ops.txt, goldens/nn.txt, goldens/optim.txt) and comparing lucid's
+// tensors against their records. Format: goldens/README.md.
+//
+//   read_goldens(path)               the cases, each with its in/out records and attrs
+//   find(records, name)              a record's tensor, or nullptr
+//   record(records, name)            a record's tensor (error if missing)
+//   check_close(where, got, want, tol)  FAIL_CHECK naming the first bad element
 #pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <lucid/lucid.h>
@@ -19,6 +29,7 @@ struct GoldenCase {
   std::string name;
   std::vector<Record> inputs;   // includes grad_out when the case has gradients
   std::vector<Record> outputs;  // op outputs, then grad_<x> records
+  std::map<std::string, std::string> attrs;  // `attr <key> <value>` lines (nn.txt: mode)
 };
 
 inline ScalarType parse_dtype(const std::string& s) {
@@ -75,6 +86,11 @@ inline std::vector<GoldenCase> read_goldens(const std::string& path) {
     } else if (kind == "in" || kind == "out") {
       LUCID_CHECK(!cases.empty(), "goldens: '", kind, "' record before any 'case' line");
       (kind == "in" ? cases.back().inputs : cases.back().outputs).push_back(parse_tensor(line));
+    } else if (kind == "attr") {
+      LUCID_CHECK(!cases.empty(), "goldens: 'attr' line before any 'case' line");
+      std::string key, value;
+      line >> key >> value;
+      cases.back().attrs[key] = value;
     } else {
       LUCID_CHECK(kind == "end", "goldens: unknown record kind '", kind, "'");
     }
@@ -82,11 +98,56 @@ inline std::vector<GoldenCase> read_goldens(const std::string& path) {
   return cases;
 }
 
+inline const Tensor* find(const std::vector<Record>& records, const std::string& name) {
+  for (const Record& r : records)
+    if (r.name == name) return &r.value;
+  return nullptr;
+}
+
 // The record named `name` (error if the case has none).
 inline const Tensor& record(const std::vector<Record>& records, const std::string& name) {
-  for (const Record& r : records)
-    if (r.name == name) return r.value;
+  if (const Tensor* t = find(records, name)) return *t;
   throw Error("goldens: no record named '" + name + "'");
+}
+
+// |lucid - torch| <= atol + rtol * |torch| (float32), or <= tol64 * (1 + |torch|)
+// for float64; integer and bool records must match exactly.
+struct Tolerance {
+  double rtol32, atol32, tol64;
+};
+
+// Checks one lucid tensor against its golden record; a failure names the case,
+// the record, the first bad element and how many are bad.
+inline void check_close(const std::string& where, const Tensor& got, const Tensor& want,
+                        const Tolerance& tol) {
+  if (!got.defined()) {
+    FAIL_CHECK(where << ": lucid returned an undefined tensor");
+    return;
+  }
+  if (got.dtype() != want.dtype() || got.sizes() != want.sizes()) {
+    FAIL_CHECK(where << ": lucid gave " << got.dtype() << " " << shape_str(got.sizes())
+                     << ", torch " << want.dtype() << " " << shape_str(want.sizes()));
+    return;
+  }
+  const bool exact = !want.is_floating_point();
+  const double rtol = want.dtype() == kFloat64 ? tol.tol64 : tol.rtol32;
+  const double atol = want.dtype() == kFloat64 ? tol.tol64 : tol.atol32;
+  Tensor g = got.detach().to(kFloat64).contiguous(), w = want.to(kFloat64).contiguous();
+  const double* gp = g.data_ptr<double>();
+  const double* wp = w.data_ptr<double>();
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const double err = std::abs(gp[i] - wp[i]);
+    const bool ok = exact ? gp[i] == wp[i] : err <= atol + rtol * std::abs(wp[i]);
+    if (!ok && bad++ == 0) first = i;
+  }
+  if (bad > 0) {
+    std::ostringstream msg;
+    msg.precision(want.dtype() == kFloat64 ? 17 : 9);
+    msg << where << ": " << bad << " of " << w.numel() << " elements differ; first at flat index "
+        << first << ": lucid " << gp[first] << ", torch " << wp[first];
+    FAIL_CHECK(msg.str());
+  }
 }
 
 }  // namespace lucid::testing

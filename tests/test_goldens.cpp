@@ -27,15 +27,12 @@
 #include "golden_file.h"
 
 using namespace lucid;
+using namespace lucid::testing;
 namespace F = lucid::nn::functional;
 
 namespace {
 
-// ---- reading ops.txt (tests/golden_file.h) ------------------------------------
-
-using lucid::testing::GoldenCase;
-using lucid::testing::Record;
-using lucid::testing::read_goldens;
+constexpr Tolerance kOpsTolerance{/*rtol32=*/1e-5, /*atol32=*/1e-6, /*tol64=*/1e-10};
 
 const std::vector<GoldenCase>& goldens() {
   static const std::vector<GoldenCase> cases = read_goldens("goldens/ops.txt");
@@ -247,47 +244,6 @@ const std::map<std::string, Op>& registry() {
   return ops;
 }
 
-// ---- comparing ----------------------------------------------------------------
-
-// Checks one lucid tensor against its golden record; a failure names the case,
-// the record, the first bad element and how many are bad.
-void check_close(const std::string& where, const Tensor& got, const Tensor& want) {
-  if (!got.defined()) {
-    FAIL_CHECK(where << ": lucid returned an undefined tensor");
-    return;
-  }
-  if (got.dtype() != want.dtype() || got.sizes() != want.sizes()) {
-    FAIL_CHECK(where << ": lucid gave " << got.dtype() << " " << shape_str(got.sizes())
-                     << ", torch " << want.dtype() << " " << shape_str(want.sizes()));
-    return;
-  }
-  const bool exact = !want.is_floating_point();
-  const double rtol = want.dtype() == kFloat64 ? 1e-10 : 1e-5;
-  const double atol = want.dtype() == kFloat64 ? 1e-10 : 1e-6;
-  Tensor g = got.detach().to(kFloat64).contiguous(), w = want.to(kFloat64).contiguous();
-  const double* gp = g.data_ptr<double>();
-  const double* wp = w.data_ptr<double>();
-  int64_t bad = 0, first = -1;
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    const double err = std::abs(gp[i] - wp[i]);
-    const bool ok = exact ? gp[i] == wp[i] : err <= atol + rtol * std::abs(wp[i]);
-    if (!ok && bad++ == 0) first = i;
-  }
-  if (bad > 0) {
-    std::ostringstream msg;
-    msg.precision(want.dtype() == kFloat64 ? 17 : 9);
-    msg << where << ": " << bad << " of " << w.numel() << " elements differ; first at flat index "
-        << first << ": lucid " << gp[first] << ", torch " << wp[first];
-    FAIL_CHECK(msg.str());
-  }
-}
-
-const Tensor* find(const std::vector<Record>& records, const std::string& name) {
-  for (const Record& r : records)
-    if (r.name == name) return &r.value;
-  return nullptr;
-}
-
 bool is_grad_name(const std::string& name) { return name.rfind("grad_", 0) == 0; }
 
 void run_case(const GoldenCase& c, const Op& op) {
@@ -308,7 +264,7 @@ void run_case(const GoldenCase& c, const Op& op) {
       FAIL_CHECK(c.name << ": lucid returned no output '" << want.name << "'");
       continue;
     }
-    check_close(c.name + " " + want.name, *got, want.value);
+    check_close(c.name + " " + want.name, *got, want.value, kOpsTolerance);
   }
   for (const Record& r : outs.records)
     if (!find(c.outputs, r.name)) FAIL_CHECK(c.name << ": output '" << r.name << "' has no golden");
@@ -328,7 +284,8 @@ void run_case(const GoldenCase& c, const Op& op) {
   loss.backward();
   for (const Record& want : c.outputs) {
     if (!is_grad_name(want.name)) continue;
-    check_close(c.name + " " + want.name, find(inputs, want.name.substr(5))->grad(), want.value);
+    check_close(c.name + " " + want.name, find(inputs, want.name.substr(5))->grad(), want.value,
+                kOpsTolerance);
   }
 }
 
