@@ -7,6 +7,8 @@
 //   seq[0]                                 // std::shared_ptr<Module>
 //   seq->ptr<nn::LinearImpl>(0)->weight    // typed access
 //   nn::Sequential named({{"fc", nn::Linear(4, 8)}, {"act", nn::ReLU()}});
+//   A lone Sequential argument copies the handle (nn::Sequential(seq) is seq, as
+//   in LibTorch); to nest one, pass it with others or push_back it.
 //
 //   nn::ModuleList blocks;                 // holds modules; no forward
 //   blocks->push_back(nn::Linear(8, 8));
