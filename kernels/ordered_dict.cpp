@@ -5,7 +5,11 @@
 namespace lucid {
 
 Tensor state_double(double value) { return scalar_tensor(value, kFloat64); }
-Tensor state_int(int64_t value) { return scalar_tensor(static_cast<double>(value), kInt64); }
+Tensor state_int(int64_t value) {
+  Tensor t = empty({}, kInt64);
+  *t.data_ptr<int64_t>() = value;  // written directly: a trip through double rounds beyond 2^53
+  return t;
+}
 
 namespace {
 const Tensor& read_scalar(const StateDict& dict, const std::string& key, const std::string& who,
