@@ -29,3 +29,6 @@
 
 #include <lucid/data/dataset.h>
 #include <lucid/data/text/text.h>
+#include <lucid/data/sampler.h>
+#include <lucid/data/collate.h>
+#include <lucid/data/dataloader.h>
