@@ -70,7 +70,8 @@ class DataLoaderOptions {
   // Batches in flight per worker (> 0): up to num_workers * prefetch_factor.
   DataLoaderOptions& prefetch_factor(size_t v) { prefetch_factor_ = v; return *this; }
   size_t prefetch_factor() const { return prefetch_factor_; }
-  // Samples -> batch; default default_collate (data/collate.h).
+  // Samples -> batch; default default_collate (data/collate.h). Called from
+  // several workers at once, so it must not mutate shared state.
   DataLoaderOptions& collate(CollateFn v) { collate_ = std::move(v); return *this; }
   const CollateFn& collate() const { return collate_; }
   // Accepted, and today a no-op: lucid has no CUDA backend yet.
