@@ -4,10 +4,11 @@
 //
 // Table 1, loader alone: samples/s over one epoch (median of 3 epochs after
 // one warm-up), batch 64.
-// Table 2, loader + a simulated 2 ms training step per batch (a busy loop, so
-// it occupies a core as a real step would): the mean time the step waits in
-// ++it per batch. With workers the next batch should already be there (a wait
-// near 0); with 0 workers the step waits for the whole load of every batch.
+// Table 2, loader + a simulated 2 ms training step per batch: the mean time
+// the step waits in ++it per batch. With workers the next batch should already
+// be there (a wait near 0); with 0 workers the step waits for the whole load of
+// every batch. Two kinds of step: `cpu` is a busy loop that occupies a core (a
+// CPU training step), `idle` sleeps (a step that waits for the GPU).
 //
 // The dataset: 28x28 uint8 images, get() does what a Fashion-MNIST training
 // pipeline does per sample: zero-pad 4 + random 28x28 crop, random horizontal
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace lucid;
@@ -75,7 +77,13 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void busy_wait(double seconds) {
+enum class Step { Cpu, Idle };
+
+void simulated_step(Step kind, double seconds) {
+  if (kind == Step::Idle) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    return;
+  }
   const auto t0 = Clock::now();
   while (seconds_since(t0) < seconds) {
   }
@@ -88,7 +96,7 @@ struct EpochTiming {
   size_t samples = 0;
 };
 
-EpochTiming time_epoch(data::DataLoader& loader, double step_seconds) {
+EpochTiming time_epoch(data::DataLoader& loader, Step kind, double step_seconds) {
   EpochTiming t;
   const auto t0 = Clock::now();
   auto it = loader.begin();  // starts the workers and waits for the first batch
@@ -96,7 +104,7 @@ EpochTiming time_epoch(data::DataLoader& loader, double step_seconds) {
   while (it != loader.end()) {
     t.samples += static_cast<size_t>(it->target.numel());
     ++t.batches;
-    if (step_seconds > 0) busy_wait(step_seconds);  // the training step
+    if (step_seconds > 0) simulated_step(kind, step_seconds);  // the training step
     const auto asked = Clock::now();
     ++it;
     t.wait += seconds_since(asked);
@@ -105,10 +113,10 @@ EpochTiming time_epoch(data::DataLoader& loader, double step_seconds) {
   return t;
 }
 
-EpochTiming median_epoch(data::DataLoader& loader, double step_seconds) {
-  time_epoch(loader, step_seconds);  // warm-up: first touches, thread start-up
+EpochTiming median_epoch(data::DataLoader& loader, Step kind, double step_seconds) {
+  time_epoch(loader, kind, step_seconds);  // warm-up: first touches, thread start-up
   std::vector<EpochTiming> runs;
-  for (int i = 0; i < 3; ++i) runs.push_back(time_epoch(loader, step_seconds));
+  for (int i = 0; i < 3; ++i) runs.push_back(time_epoch(loader, kind, step_seconds));
   std::sort(runs.begin(), runs.end(),
             [](const EpochTiming& a, const EpochTiming& b) { return a.seconds < b.seconds; });
   return runs[1];
@@ -127,19 +135,21 @@ int main() {
   for (size_t workers : {0, 1, 2}) {
     data::DataLoader loader(dataset, data::DataLoaderOptions(batch).shuffle(true)
                                          .num_workers(workers).seed(0));
-    const EpochTiming t = median_epoch(loader, 0);
+    const EpochTiming t = median_epoch(loader, Step::Idle, 0);
     std::printf("%8zu %12.0f %14.3f\n", workers, t.samples / t.seconds, 1e3 * t.seconds / t.batches);
   }
 
-  std::printf("\nloader + a %.0f ms training step per batch\n%8s %16s %16s %14s\n", step * 1e3,
-              "workers", "wait/batch ms", "epoch s", "step share");
-  for (size_t workers : {0, 1, 2}) {
-    data::DataLoader loader(dataset, data::DataLoaderOptions(batch).shuffle(true)
-                                         .num_workers(workers).seed(0));
-    const EpochTiming t = median_epoch(loader, step);
-    const double step_total = step * t.batches;
-    std::printf("%8zu %16.3f %16.3f %13.0f%%\n", workers, 1e3 * t.wait / t.batches, t.seconds,
-                100.0 * step_total / t.seconds);
+  std::printf("\nloader + a %.0f ms training step per batch\n%6s %8s %16s %10s %12s\n", step * 1e3,
+              "step", "workers", "wait/batch ms", "epoch s", "step share");
+  for (Step kind : {Step::Cpu, Step::Idle}) {
+    for (size_t workers : {0, 1, 2}) {
+      data::DataLoader loader(dataset, data::DataLoaderOptions(batch).shuffle(true)
+                                           .num_workers(workers).seed(0));
+      const EpochTiming t = median_epoch(loader, kind, step);
+      const double step_total = step * t.batches;
+      std::printf("%6s %8zu %16.3f %10.3f %11.0f%%\n", kind == Step::Cpu ? "cpu" : "idle", workers,
+                  1e3 * t.wait / t.batches, t.seconds, 100.0 * step_total / t.seconds);
+    }
   }
   return 0;
 }
