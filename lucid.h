@@ -26,6 +26,7 @@
 
 #include <lucid/nn/nn.h>
 #include <lucid/optim/optim.h>
+#include <lucid/nn/models/models.h>
 
 #include <lucid/data/dataset.h>
 #include <lucid/data/text/text.h>
