@@ -25,8 +25,9 @@
 #include <lucid/autograd/ops/functional.h>
 
 #include <lucid/nn/nn.h>
-#include <lucid/optim/optim.h>
 #include <lucid/nn/models/models.h>
+
+#include <lucid/optim/optim.h>
 
 #include <lucid/data/dataset.h>
 #include <lucid/data/text/text.h>
