@@ -29,8 +29,4 @@
 
 #include <lucid/optim/optim.h>
 
-#include <lucid/data/dataset.h>
-#include <lucid/data/text/text.h>
-#include <lucid/data/sampler.h>
-#include <lucid/data/collate.h>
-#include <lucid/data/dataloader.h>
+#include <lucid/data/data.h>
