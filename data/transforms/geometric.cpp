@@ -33,7 +33,8 @@ Taps linear_taps(int64_t in, int64_t out) {
   Taps t;
   const float scale = float(in) / float(out);
   for (int64_t d = 0; d < out; ++d) {
-    float src = std::max(scale * (float(d) + 0.5f) - 0.5f, 0.0f);
+    // As PyTorch: the float scale times a double (d + 0.5), rounded to float once.
+    float src = std::max(float(double(scale) * (double(d) + 0.5) - 0.5), 0.0f);
     int64_t x0 = int64_t(src);
     float l1 = std::min(std::max(src - float(x0), 0.0f), 1.0f);
     t.i0.push_back(x0);
@@ -106,13 +107,13 @@ Image resize(const Image& image, Size2 size) {
     for (int64_t x = 0; x < size.width; ++x)
       for (int64_t c = 0; c < image.channels; ++c) {
         auto p = [&](int64_t yy, int64_t xx) { return float(image.at(yy, xx, c)); };
-        // Same association as PyTorch's CPU kernel, so float rounding agrees.
-        float top = p(ty.i0[y], tx.i0[x]) * tx.w0[x];
-        top += p(ty.i0[y], tx.i1[x]) * tx.w1[x];
-        float bottom = p(ty.i1[y], tx.i0[x]) * tx.w0[x];
-        bottom += p(ty.i1[y], tx.i1[x]) * tx.w1[x];
-        float v = top * ty.w0[y];
-        v += bottom * ty.w1[y];
+        // The same operations as PyTorch's CPU kernel, whose `out += t * w` its
+        // AVX2 build fuses into one multiply-add: so float rounding agrees even
+        // where the exact value sits at a .5 tie.
+        float top = std::fma(p(ty.i0[y], tx.i1[x]), tx.w1[x], p(ty.i0[y], tx.i0[x]) * tx.w0[x]);
+        float bottom =
+            std::fma(p(ty.i1[y], tx.i1[x]), tx.w1[x], p(ty.i1[y], tx.i0[x]) * tx.w0[x]);
+        float v = std::fma(bottom, ty.w1[y], top * ty.w0[y]);
         out.at(y, x, c) = uint8_t(std::clamp(std::nearbyint(v), 0.0f, 255.0f));
       }
   return out;

@@ -12,7 +12,8 @@
 // align_corners=False) (torchvision's antialias=False) computed in float on the
 // uint8 values, then rounded to nearest (ties to even) and clamped to [0, 255]:
 //   src = max((dst + 0.5) * in / out - 0.5, 0), x0 = floor(src), x1 = min(x0 + 1, in - 1),
-//   out = (1 - ly) * ((1 - lx) * p00 + lx * p01) + ly * ((1 - lx) * p10 + lx * p11).
+//   out = (1 - ly) * ((1 - lx) * p00 + lx * p01) + ly * ((1 - lx) * p10 + lx * p11),
+// with PyTorch's float roundings (see resize() in geometric.cpp).
 
 #include <string>
 #include <utility>
