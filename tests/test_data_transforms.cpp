@@ -56,6 +56,11 @@ TEST_CASE("ToTensor turns uint8 HWC into float32 CHW divided by 255") {
     for (int64_t y = 0; y < 2; ++y)
       for (int64_t x = 0; x < 3; ++x)
         CHECK(t[c][y][x].item<float>() == float(im.at(y, x, c)) / 255.0f);
+  Image broken = pattern(2, 3, 3);
+  broken.pixels.pop_back();
+  CHECK_THROWS_WITH_AS(to_tensor(broken), doctest::Contains("ToTensor: bad image 2x3x3 with 17 bytes"),
+                       lucid::Error);
+  CHECK_THROWS_WITH_AS(hflip(broken), doctest::Contains("hflip: bad image"), lucid::Error);
   Image white(1, 1, 1, 255);
   CHECK(to_tensor(white).item<float>() == 1.0f);
 }

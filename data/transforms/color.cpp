@@ -17,7 +17,8 @@ int64_t color_channels(const Image& image) {
 uint8_t to_byte(double v) { return uint8_t(std::clamp(std::nearbyint(v), 0.0, 255.0)); }
 
 // out = factor * v + (1 - factor) * other, on the color channels.
-Image blend(const Image& image, double factor, double other) {
+Image blend(const Image& image, double factor, double other, const char* fn) {
+  check_image(image, fn);
   Image out = image;
   const int64_t cc = color_channels(image);
   for (size_t i = 0; i < out.pixels.size(); ++i)
@@ -34,11 +35,12 @@ void check_factor(double f, const char* fn) {
 
 Image adjust_brightness(const Image& image, double factor) {
   check_factor(factor, "adjust_brightness");
-  return blend(image, factor, 0.0);
+  return blend(image, factor, 0.0, "adjust_brightness");
 }
 
 Image adjust_contrast(const Image& image, double factor) {
   check_factor(factor, "adjust_contrast");
+  check_image(image, "adjust_contrast");
   const int64_t n = image.height * image.width;
   if (n == 0) return image;
   double sum = 0.0;
@@ -46,7 +48,7 @@ Image adjust_contrast(const Image& image, double factor) {
     const uint8_t* p = &image.pixels[size_t(i * image.channels)];
     sum += color_channels(image) >= 3 ? 0.2989 * p[0] + 0.587 * p[1] + 0.114 * p[2] : p[0];
   }
-  return blend(image, factor, sum / double(n));
+  return blend(image, factor, sum / double(n), "adjust_contrast");
 }
 
 ColorJitter::ColorJitter(double brightness, double contrast)

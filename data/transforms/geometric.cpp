@@ -16,11 +16,11 @@ void check_size(Size2 size, const char* step) {
               size.height, "x", size.width);
 }
 
-void check_image(const Image& image, const char* step) {
-  LUCID_CHECK(image.height > 0 && image.width > 0 && image.channels > 0 &&
-                  image.pixels.size() == size_t(image.height * image.width * image.channels),
-              step, ": bad image ", image.height, "x", image.width, "x", image.channels, " with ",
-              image.pixels.size(), " bytes");
+// A valid image with at least one pixel.
+void check_nonempty(const Image& image, const char* step) {
+  check_image(image, step);
+  LUCID_CHECK(image.height > 0 && image.width > 0, step, ": image is empty (", image.height, "x",
+              image.width, ")");
 }
 
 // Source coordinates and weights of one output axis for align_corners=False.
@@ -48,6 +48,7 @@ Taps linear_taps(int64_t in, int64_t out) {
 }  // namespace
 
 Image hflip(const Image& image) {
+  check_image(image, "hflip");
   Image out(image.height, image.width, image.channels);
   const int64_t c = image.channels;
   for (int64_t y = 0; y < image.height; ++y)
@@ -58,6 +59,7 @@ Image hflip(const Image& image) {
 
 Image pad(const Image& image, int64_t top, int64_t bottom, int64_t left, int64_t right,
           uint8_t fill) {
+  check_image(image, "pad");
   LUCID_CHECK(top >= 0 && bottom >= 0 && left >= 0 && right >= 0,
               "pad: padding must be >= 0, got top ", top, " bottom ", bottom, " left ", left,
               " right ", right);
@@ -70,6 +72,7 @@ Image pad(const Image& image, int64_t top, int64_t bottom, int64_t left, int64_t
 
 Image crop(const Image& image, int64_t top, int64_t left, Size2 size) {
   check_size(size, "crop");
+  check_image(image, "crop");
   LUCID_CHECK(top >= 0 && left >= 0 && top + size.height <= image.height &&
                   left + size.width <= image.width,
               "crop: a ", size.height, "x", size.width, " crop at (", top, ", ", left,
@@ -83,7 +86,7 @@ Image crop(const Image& image, int64_t top, int64_t left, Size2 size) {
 
 Image center_crop(const Image& image, Size2 size) {
   check_size(size, "CenterCrop");
-  check_image(image, "CenterCrop");
+  check_nonempty(image, "CenterCrop");
   Image src = image;
   // Smaller than the crop: zero-pad, the odd pixel going to the bottom/right (torchvision).
   if (size.height > src.height || size.width > src.width) {
@@ -99,7 +102,7 @@ Image center_crop(const Image& image, Size2 size) {
 
 Image resize(const Image& image, Size2 size) {
   check_size(size, "Resize");
-  check_image(image, "Resize");
+  check_nonempty(image, "Resize");
   const Taps ty = linear_taps(image.height, size.height);
   const Taps tx = linear_taps(image.width, size.width);
   Image out(size.height, size.width, image.channels);
@@ -134,7 +137,7 @@ RandomCrop::RandomCrop(Size2 size, int64_t padding, uint8_t fill)
 }
 
 Image RandomCrop::apply_image(Image image) const {
-  check_image(image, "RandomCrop");
+  check_nonempty(image, "RandomCrop");
   if (padding_ > 0) image = pad(image, padding_, padding_, padding_, padding_, fill_);
   LUCID_CHECK(size_.height <= image.height && size_.width <= image.width, "RandomCrop: crop ",
               size_.height, "x", size_.width, " is larger than the (padded) image ", image.height,
@@ -154,7 +157,7 @@ Resize::Resize(int64_t smaller_edge) : smaller_edge_(smaller_edge) {
 
 Image Resize::apply_image(Image image) const {
   if (smaller_edge_ == 0) return resize(image, size_);
-  check_image(image, "Resize");
+  check_nonempty(image, "Resize");
   // torchvision: the long side becomes int(size * long / short), truncated.
   const int64_t s = smaller_edge_;
   if (image.height <= image.width)
@@ -175,7 +178,7 @@ RandomResizedCrop::RandomResizedCrop(Size2 size, std::pair<double, double> scale
 }
 
 Image RandomResizedCrop::apply_image(Image image) const {
-  check_image(image, "RandomResizedCrop");
+  check_nonempty(image, "RandomResizedCrop");
   const double H = double(image.height), W = double(image.width), area = H * W;
   const double log_r0 = std::log(ratio_.first), log_r1 = std::log(ratio_.second);
   // torchvision's get_params: ten tries at a random area and aspect ratio...

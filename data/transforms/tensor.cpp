@@ -6,10 +6,7 @@
 namespace lucid::data {
 
 Tensor to_tensor(const Image& image) {
-  LUCID_CHECK(image.channels >= 1 && image.height >= 0 && image.width >= 0 &&
-                  image.pixels.size() == size_t(image.height * image.width * image.channels),
-              "ToTensor: image ", image.height, "x", image.width, "x", image.channels, " has ",
-              image.pixels.size(), " bytes");
+  check_image(image, "ToTensor");
   const int64_t h = image.height, w = image.width, c = image.channels;
   Tensor out = empty({c, h, w}, kFloat32);
   float* o = out.data_ptr<float>();

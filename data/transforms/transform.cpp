@@ -7,6 +7,14 @@ namespace lucid::data {
 
 const char* kind_name(Kind k) { return k == Kind::Image ? "Image" : "Tensor"; }
 
+void check_image(const Image& image, const std::string& step) {
+  LUCID_CHECK(image.channels >= 1 && image.height >= 0 && image.width >= 0 &&
+                  image.pixels.size() ==
+                      size_t(image.height) * size_t(image.width) * size_t(image.channels),
+              step, ": bad image ", image.height, "x", image.width, "x", image.channels, " with ",
+              image.pixels.size(), " bytes");
+}
+
 double draw_uniform(double lo, double hi) {
   double u = 0.0;
   sample_generator().fill_uniform(&u, 1, lo, hi);

@@ -7,6 +7,7 @@
 //   Transform       the interface: name, kinds, randomness, apply
 //   ImageTransform  base for Image -> Image steps (flip, crop, resize, color)
 //   TensorTransform base for Tensor -> Tensor steps (normalize)
+//   check_image     an Image's fields agree with its pixel count
 //   draw_uniform, draw_randint   one draw from sample_generator()
 //
 // Random steps draw only from data::sample_generator(), so inside a loader
@@ -56,6 +57,10 @@ class TensorTransform : public Transform {
   Sample apply(Sample x) const override;
   virtual Tensor apply_tensor(Tensor t) const = 0;
 };
+
+// Throws unless height, width >= 0, channels >= 1 and pixels holds exactly
+// height * width * channels bytes: an Image is a plain struct anyone can fill.
+void check_image(const Image& image, const std::string& step);
 
 // One draw from data::sample_generator(), for random steps.
 double draw_uniform(double lo, double hi);   // in [lo, hi)
