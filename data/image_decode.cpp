@@ -43,11 +43,50 @@ const char* reason() {
   return r ? r : "unknown reason";
 }
 
+// Debian's stb_image 2.27 trusts the symbol counts of a JPEG Huffman table
+// (DHT segment): a table of more than 256 symbols overruns its arrays (found by
+// fuzz/fuzz_image.cpp; later stb_image versions reject it). This walk over the
+// JPEG markers reads them as stb_image does (skip to 0xFF, skip fill bytes, a
+// length after every marker but 00, 01, D0-D9) and refuses such a table first.
+// Bytes past the end count as 0, as stb_image's reader returns 0 there.
+bool jpeg_huffman_tables_ok(const uint8_t* d, size_t n) {
+  if (n < 2 || d[0] != 0xFF || d[1] != 0xD8) return true;  // not a JPEG
+  auto at = [&](size_t i) -> size_t { return i < n ? d[i] : 0; };
+  size_t pos = 2;
+  while (pos < n) {
+    if (d[pos] != 0xFF) {
+      ++pos;
+      continue;
+    }
+    while (pos < n && d[pos] == 0xFF) ++pos;
+    if (pos >= n) break;
+    const uint8_t marker = d[pos++];
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD9)) continue;
+    const size_t length = (at(pos) << 8) | at(pos + 1);
+    if (marker == 0xC4) {
+      // Tables follow while the segment has bytes left: class/id, 16 counts, symbols.
+      int64_t left = int64_t(length) - 2;
+      size_t p = pos + 2;
+      while (left > 0 && p < n) {
+        size_t symbols = 0;
+        for (size_t i = 1; i <= 16; ++i) symbols += at(p + i);
+        if (symbols > 256) return false;
+        p += 17 + symbols;
+        left -= int64_t(17 + symbols);
+      }
+    }
+    pos += length;
+  }
+  return true;
+}
+
 // Checks the header before any pixel memory is allocated.
 void check_header(const uint8_t* data, size_t size, const std::string& name, const char* fn) {
   LUCID_CHECK(size > 0, fn, ": ", name, ": empty file");
   LUCID_CHECK(size <= size_t(std::numeric_limits<int>::max()), fn, ": ", name, ": ", size,
               " bytes is too large to decode");
+  LUCID_CHECK(jpeg_huffman_tables_ok(data, size), fn, ": ", name,
+              ": corrupt JPEG (a Huffman table with more than 256 symbols)");
   int w = 0, h = 0, c = 0;
   LUCID_CHECK(stbi_info_from_memory(data, int(size), &w, &h, &c), fn, ": ", name,
               ": not a decodable PNG/JPEG/BMP/TGA image (", reason(), ")");

@@ -31,7 +31,7 @@ STB=$(dirname "$(find /usr/include /usr/local/include -name stb_image.h -print -
 mkdir -p "$OUT/include" "$OUT/obj" "$OUT/corpus/idx" "$OUT/corpus/image"
 [[ -e "$OUT/include/lucid" ]] || ln -s "$ROOT" "$OUT/include/lucid"
 
-FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$OUT/include" -I"$STB")
+FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -I"$OUT/include" -I"$STB")
 LIB_FLAGS=("${FLAGS[@]}" -fsanitize=fuzzer-no-link,address,undefined)
 
 # The library part the IDX target needs (tensors and their ops), and the two readers.

@@ -171,6 +171,11 @@ TEST_CASE("corrupt IDX input is an Error naming the file and the problem") {
   CHECK_THROWS_WITH_AS(
       parse(idx_bytes(0x0E, {0xffffffff, 0xffffffff, 0xffffffff}, {1, 2, 3})),
       doctest::Contains("truncated: expected"), lucid::Error);
+  // A zero dimension with huge others: no data, but strides would overflow (found by fuzz_idx).
+  CHECK_THROWS_WITH_AS(parse(idx_bytes(0x08, {0, 0xffffffff, 0xffffffff}, {})),
+                       doctest::Contains("dims [0, 4294967295, 4294967295] are too large"),
+                       lucid::Error);
+  CHECK(parse(idx_bytes(0x08, {0, 5}, {})).sizes() == Shape{0, 5});
 
   TempDir dir;
   CHECK_THROWS_WITH_AS(read_idx(dir / "missing-idx3-ubyte.gz"),

@@ -123,6 +123,15 @@ TEST_CASE("undecodable, empty, missing and huge images are Errors naming the fil
   CHECK_THROWS_WITH_AS(decode_image(huge.data(), huge.size(), "huge.png"),
                        doctest::Contains("huge.png: image of 10000x10000 pixels exceeds the limit"),
                        lucid::Error);
+  // A JPEG Huffman table of 16 * 255 symbols would overrun stb_image 2.27's
+  // arrays (found by fuzz_image): refused before stb_image sees it.
+  std::vector<uint8_t> dht{0xFF, 0xD8, 0xFF, 0xC4, 0x10, 0x13, 0x00};
+  for (int i = 0; i < 16; ++i) dht.push_back(0xFF);
+  dht.resize(dht.size() + 4080, 0x01);
+  CHECK_THROWS_WITH_AS(decode_image(dht.data(), dht.size(), "dht.jpg"),
+                       doctest::Contains("dht.jpg: corrupt JPEG (a Huffman table with more than "
+                                         "256 symbols)"),
+                       lucid::Error);
   // Random bytes never crash.
   std::vector<uint8_t> noise(300);
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = uint8_t(i * 131 + 7);

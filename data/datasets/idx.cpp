@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -115,6 +116,12 @@ Tensor parse_idx(const uint8_t* data, size_t size, const std::string& name) {
   LUCID_CHECK(expected_ld <= (long double)size, "read_idx: ", name, ": truncated: expected ",
               expected_str, " bytes (", header, "-byte header + ", type.name, " data of shape ",
               shape, "), found ", size);
+  // A zero dimension makes the data empty, but the tensor's strides still
+  // multiply the other dimensions: they must fit in 64 bits too.
+  long double span = 1.0L;
+  for (int64_t n : shape) span *= (long double)std::max<int64_t>(n, 1);
+  LUCID_CHECK(span * (long double)type.bytes <= (long double)(int64_t(1) << 62), "read_idx: ",
+              name, ": dims ", shape, " are too large");
   // Now the count is at most the file size, so it fits in 64 bits exactly.
   uint64_t count = 1;
   for (int64_t n : shape) count *= uint64_t(n);
