@@ -1,7 +1,7 @@
-// Reading golden files (goldens/ops.txt, goldens/nn.txt, goldens/optim.txt) and comparing lucid's
+// Reading golden files (goldens/ops.txt, nn.txt, nn_layers.txt, optim.txt) and comparing lucid's
 // tensors against their records. Format: goldens/README.md.
 //
-//   read_goldens(path)               the cases, each with its in/out records and attrs
+//   read_goldens(path)               the cases, each with its in/state/out records and attrs
 //   find(records, name)              a record's tensor, or nullptr
 //   record(records, name)            a record's tensor (error if missing)
 //   check_close(where, got, want, tol)  FAIL_CHECK naming the first bad element
@@ -29,6 +29,7 @@ struct GoldenCase {
   std::string name;
   std::vector<Record> inputs;   // includes grad_out when the case has gradients
   std::vector<Record> outputs;  // op outputs, then grad_<x> records
+  std::vector<Record> state;    // `state <key> ...` lines: a module's state_dict (nn_layers.txt)
   std::map<std::string, std::string> attrs;  // `attr <key> <value>` lines (nn.txt: mode)
 };
 
@@ -83,9 +84,10 @@ inline std::vector<GoldenCase> read_goldens(const std::string& path) {
     if (kind == "case") {
       cases.emplace_back();
       line >> cases.back().name;
-    } else if (kind == "in" || kind == "out") {
+    } else if (kind == "in" || kind == "out" || kind == "state") {
       LUCID_CHECK(!cases.empty(), "goldens: '", kind, "' record before any 'case' line");
-      (kind == "in" ? cases.back().inputs : cases.back().outputs).push_back(parse_tensor(line));
+      GoldenCase& c = cases.back();
+      (kind == "in" ? c.inputs : kind == "out" ? c.outputs : c.state).push_back(parse_tensor(line));
     } else if (kind == "attr") {
       LUCID_CHECK(!cases.empty(), "goldens: 'attr' line before any 'case' line");
       std::string key, value;

@@ -1,6 +1,6 @@
 // Golden test for the nn layer modules: lucid against PyTorch 1.13 on every
 // case in goldens/nn_layers.txt (made by goldens/make_nn_layer_goldens.py; the
-// format is goldens/README.md's plus `state` records).
+// format is goldens/README.md's plus `state` records, read by golden_file.h).
 //
 // Per case: build the lucid module with the same options, load PyTorch's
 // state_dict into it with a STRICT load_state_dict (so parameter and buffer
@@ -25,92 +25,29 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <lucid/lucid.h>
 
 #include "check_values.h"
+#include "golden_file.h"
 
 using namespace lucid;
 namespace F = lucid::nn::functional;
 
 namespace {
 
-struct Record {
-  std::string name;
-  Tensor value;
-};
+using testing::GoldenCase;
+using testing::Record;
 
-struct LayerCase {
-  std::string name;
-  std::map<std::string, Tensor> inputs;
-  StateDict state{"state"};
-  std::vector<Record> outputs;
-};
-
-ScalarType parse_dtype(const std::string& s) {
-  if (s == "f32") return kFloat32;
-  if (s == "f64") return kFloat64;
-  if (s == "i64") return kInt64;
-  if (s == "bool") return kBool;
-  throw Error("nn goldens: unknown dtype '" + s + "'");
-}
-
-Record parse_tensor(std::istringstream& line) {
-  Record r;
-  std::string dt;
-  int64_t ndim = 0;
-  line >> r.name >> dt >> ndim;
-  Shape shape(static_cast<size_t>(ndim));
-  for (int64_t& d : shape) line >> d;
-  const ScalarType type = parse_dtype(dt);
-  r.value = empty(shape, type);
-  for (int64_t i = 0; i < r.value.numel(); ++i) {
-    double v = 0;
-    line >> v;
-    if (type == kFloat32) r.value.data_ptr<float>()[i] = static_cast<float>(v);
-    if (type == kFloat64) r.value.data_ptr<double>()[i] = v;
-    if (type == kInt64) r.value.data_ptr<int64_t>()[i] = static_cast<int64_t>(v);
-    if (type == kBool) r.value.data_ptr<bool>()[i] = v != 0;
-  }
-  std::string extra;
-  LUCID_CHECK(!line.fail() && !(line >> extra), "nn goldens: record '", r.name,
-              "' has the wrong number of values for shape ", shape);
-  return r;
-}
-
-std::vector<LayerCase> read_cases(const std::string& path) {
-  std::ifstream f(path);
-  LUCID_CHECK(f.good(), "nn goldens: cannot open ", path, " (tests run from tests/)");
-  std::vector<LayerCase> cases;
-  std::string text;
-  while (std::getline(f, text)) {
-    if (text.empty() || text[0] == '#') continue;
-    std::istringstream line(text);
-    std::string kind;
-    line >> kind;
-    if (kind == "case") {
-      cases.emplace_back();
-      line >> cases.back().name;
-    } else if (kind == "in") {
-      Record r = parse_tensor(line);
-      cases.back().inputs[r.name] = r.value;
-    } else if (kind == "state") {
-      Record r = parse_tensor(line);
-      cases.back().state.insert(r.name, r.value);
-    } else if (kind == "out") {
-      cases.back().outputs.push_back(parse_tensor(line));
-    } else {
-      LUCID_CHECK(kind == "end", "nn goldens: unknown record kind '", kind, "'");
-    }
-  }
-  return cases;
+// The cases of nn_layers.txt, read by the shared reader (golden_file.h).
+const std::vector<GoldenCase>& cases() {
+  static const std::vector<GoldenCase> all = testing::read_goldens("goldens/nn_layers.txt");
+  return all;
 }
 
 // ---- the lucid side of each case --------------------------------------------
@@ -258,19 +195,20 @@ void check_close(const std::string& what, const Tensor& got, const Tensor& want)
   CHECK(worst <= 1e-6);
 }
 
-void run_case(const std::string& spec_name, const LayerCase& c, const Spec& spec) {
+void run_case(const std::string& spec_name, const GoldenCase& c, const Spec& spec) {
   CAPTURE(spec_name);
   std::shared_ptr<nn::Module> module = spec.make();
-  module->load_state_dict(c.state);  // strict: PyTorch's names, shapes and dtypes
+  StateDict state("state");
+  for (const Record& r : c.state) state.insert(r.name, r.value);
+  module->load_state_dict(state);  // strict: PyTorch's names, shapes and dtypes
   module->train(spec.train);
 
   // Inputs that take a gradient are the ones the script wrote grad_<x> for.
   Inputs in;
-  for (const auto& [name, t] : c.inputs) {
-    Tensor x = t.clone();
-    for (const Record& r : c.outputs)
-      if (r.name == "grad_" + name) x.requires_grad_(true);
-    in[name] = x;
+  for (const Record& r : c.inputs) {
+    Tensor x = r.value.clone();
+    if (testing::find(c.outputs, "grad_" + r.name)) x.requires_grad_(true);
+    in[r.name] = x;
   }
   const Outputs outs = spec.run(*module, in);
   REQUIRE(outs.front().name == "out");
@@ -297,18 +235,18 @@ void run_case(const std::string& spec_name, const LayerCase& c, const Spec& spec
 }  // namespace
 
 TEST_CASE("every nn layer golden case matches PyTorch 1.13 (forward, input and parameter grads, buffers)") {
-  const std::vector<LayerCase> cases = read_cases("goldens/nn_layers.txt");
-  REQUIRE(cases.size() >= 21);
+  REQUIRE(cases().size() >= 21);
   std::map<std::string, int> used;
   for (const auto& [spec_name, spec] : specs()) {
     const std::string case_name = spec_name.substr(0, spec_name.find('/'));
-    auto c = std::find_if(cases.begin(), cases.end(), [&](const LayerCase& lc) { return lc.name == case_name; });
+    auto c = std::find_if(cases().begin(), cases().end(),
+                          [&](const GoldenCase& gc) { return gc.name == case_name; });
     CAPTURE(spec_name);
-    REQUIRE(c != cases.end());
+    REQUIRE(c != cases().end());
     ++used[case_name];
     run_case(spec_name, *c, spec);
   }
-  for (const LayerCase& c : cases) {
+  for (const GoldenCase& c : cases()) {
     CAPTURE(c.name);
     CHECK(used.count(c.name) == 1);  // every golden case has a lucid side
   }
