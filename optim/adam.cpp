@@ -50,7 +50,7 @@ void Adam::update(Tensor& param, const Tensor& grad, const OptimizerOptions& opt
   Tensor g = o.maximize() ? -grad : grad;
   if (o.weight_decay() != 0) g = add(g, param, o.weight_decay());
   const auto [beta1, beta2] = o.betas();
-  detail::adam_step(param, g, {o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
+  detail::adam_step(param, g, {"Adam", o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
 }
 
 namespace detail {
@@ -61,13 +61,20 @@ namespace detail {
 // p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerParamState& state) {
   StateDict& b = state.buffers;
+  // Every buffer is created before any is read: inserting into the OrderedDict may move its
+  // storage, so handles are taken only after the last insert (and are copies, never references).
   if (!b.contains("exp_avg")) {
     b.insert("exp_avg", zeros_like(param));
     b.insert("exp_avg_sq", zeros_like(param));
     if (h.amsgrad) b.insert("max_exp_avg_sq", zeros_like(param));
   }
-  Tensor& exp_avg = b["exp_avg"];
-  Tensor& exp_avg_sq = b["exp_avg_sq"];
+  // As PyTorch 1.13 (a KeyError there): amsgrad switched on after a parameter's first step
+  // has no running maximum to continue, so it is refused before the moments change.
+  LUCID_CHECK(!h.amsgrad || b.contains("max_exp_avg_sq"), h.who, ": amsgrad is on but the state of a "
+              "parameter of shape ", param.sizes(), " has no max_exp_avg_sq (amsgrad was switched on "
+              "after its first step); switch amsgrad on before the first step");
+  Tensor exp_avg = b["exp_avg"];
+  Tensor exp_avg_sq = b["exp_avg_sq"];
   exp_avg.mul_(h.beta1).add_(grad, 1 - h.beta1);
   exp_avg_sq.mul_(h.beta2).add_(grad * grad, 1 - h.beta2);
 
@@ -76,10 +83,9 @@ void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerP
   const double bias_correction2_sqrt = std::sqrt(1 - std::pow(h.beta2, t));
   Tensor second = exp_avg_sq;
   if (h.amsgrad) {
-    Tensor* max_sq = b.find("max_exp_avg_sq");
-    if (max_sq == nullptr) max_sq = &b.insert("max_exp_avg_sq", zeros_like(param));  // amsgrad turned on later
-    max_sq->copy_(maximum(*max_sq, exp_avg_sq));
-    second = *max_sq;
+    Tensor max_sq = b["max_exp_avg_sq"];
+    max_sq.copy_(maximum(max_sq, exp_avg_sq));
+    second = max_sq;
   }
   Tensor denom = (second.sqrt() / bias_correction2_sqrt).add_(h.eps);
   param.add_(exp_avg / denom, -h.lr / bias_correction1);

@@ -6,6 +6,7 @@
 namespace lucid::optim::detail {
 
 struct AdamHyper {
+  const char* who;  // "Adam" or "AdamW", for errors
   double lr, beta1, beta2, eps;
   bool amsgrad;
 };

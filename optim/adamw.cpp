@@ -47,7 +47,7 @@ void AdamW::update(Tensor& param, const Tensor& grad, const OptimizerOptions& op
   const Tensor g = o.maximize() ? -grad : grad;
   param.mul_(1 - o.lr() * o.weight_decay());
   const auto [beta1, beta2] = o.betas();
-  detail::adam_step(param, g, {o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
+  detail::adam_step(param, g, {"AdamW", o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
 }
 
 }  // namespace lucid::optim

@@ -243,3 +243,33 @@ TEST_CASE("every optimizer lowers a quadratic") {
     CHECK(loss_of().item<double>() < first / 4);
   }
 }
+
+TEST_CASE("amsgrad switched on after the first step raises (as PyTorch 1.13) instead of reading freed state") {
+  // The update used to hold references into the state's buffers across an insert that could
+  // move them: use after free. PyTorch raises a KeyError for max_exp_avg_sq; lucid an Error.
+  auto set_amsgrad = [](optim::Optimizer& opt) {
+    optim::OptimizerOptions& o = opt.param_groups()[0].options();
+    if (auto* adam = dynamic_cast<optim::AdamOptions*>(&o)) adam->amsgrad(true);
+    if (auto* adamw = dynamic_cast<optim::AdamWOptions*>(&o)) adamw->amsgrad(true);
+  };
+  using Make = std::function<std::unique_ptr<optim::Optimizer>(Tensor)>;
+  const std::vector<std::pair<std::string, Make>> makers = {
+      {"Adam", [](Tensor w) { return std::make_unique<optim::Adam>(std::vector<Tensor>{w}, optim::AdamOptions(0.1)); }},
+      {"AdamW", [](Tensor w) { return std::make_unique<optim::AdamW>(std::vector<Tensor>{w}, optim::AdamWOptions(0.1)); }},
+  };
+  for (const auto& [name, make] : makers) {
+    CAPTURE(name);
+    Tensor w = tensor({1.0, -2.0, 3.0}).requires_grad_();
+    auto opt = make(w);
+    for (int k = 0; k < 2; ++k) {
+      w.set_grad(tensor({0.5, -1.0, 2.0}));
+      opt->step();
+    }
+    set_amsgrad(*opt);
+    w.set_grad(tensor({0.5, -1.0, 2.0}));
+    const std::vector<double> before = values(w);
+    CHECK_THROWS_WITH_AS(opt->step(), doctest::Contains("has no max_exp_avg_sq (amsgrad was switched on after"),
+                         Error);
+    if (name == "Adam") CHECK(values(w) == before);
+  }
+}
