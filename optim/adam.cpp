@@ -53,6 +53,10 @@ void Adam::update(Tensor& param, const Tensor& grad, const OptimizerOptions& opt
   detail::adam_step(param, g, {"Adam", o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
 }
 
+std::vector<StateBuffer> Adam::state_buffers(const OptimizerOptions& options) const {
+  return detail::adam_buffers(static_cast<const AdamOptions&>(options).amsgrad());
+}
+
 namespace detail {
 
 // t = state.step
@@ -89,6 +93,12 @@ void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerP
   }
   Tensor denom = (second.sqrt() / bias_correction2_sqrt).add_(h.eps);
   param.add_(exp_avg / denom, -h.lr / bias_correction1);
+}
+
+std::vector<StateBuffer> adam_buffers(bool amsgrad) {
+  return {{"exp_avg", BufferNeed::Required, ""},
+          {"exp_avg_sq", BufferNeed::Required, ""},
+          {"max_exp_avg_sq", amsgrad ? BufferNeed::Required : BufferNeed::Optional, "amsgrad"}};
 }
 
 void check_adam_hyper(const char* who, double lr, double beta1, double beta2, double eps,

@@ -48,6 +48,7 @@ class Adam : public Optimizer {
   void check_options(const OptimizerOptions& options) const override;
   void update(Tensor& param, const Tensor& grad, const OptimizerOptions& options,
               OptimizerParamState& state) override;
+  std::vector<StateBuffer> state_buffers(const OptimizerOptions& options) const override;
 };
 
 }  // namespace lucid::optim

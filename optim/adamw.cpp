@@ -50,4 +50,8 @@ void AdamW::update(Tensor& param, const Tensor& grad, const OptimizerOptions& op
   detail::adam_step(param, g, {"AdamW", o.lr(), beta1, beta2, o.eps(), o.amsgrad()}, state);
 }
 
+std::vector<StateBuffer> AdamW::state_buffers(const OptimizerOptions& options) const {
+  return detail::adam_buffers(static_cast<const AdamWOptions&>(options).amsgrad());
+}
+
 }  // namespace lucid::optim

@@ -3,6 +3,7 @@
 #include <lucid/autograd/grad_mode.h>
 #include <lucid/kernels/factory.h>
 
+#include <map>
 #include <set>
 
 namespace lucid::optim {
@@ -91,13 +92,26 @@ void Optimizer::zero_grad(bool set_to_none) {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  const std::string who = name_ + ".step";
+  size_t index = 0;
+  for (const OptimizerParamGroup& group : groups_) {
+    for (const Tensor& p : group.params()) {
+      const OptimizerParamState* s = state(p);
+      if (s != nullptr && p.grad().defined()) check_state(*s, group.options(), index, who);
+      ++index;
+    }
+  }
   for (OptimizerParamGroup& group : groups_) {
     for (Tensor& p : group.params()) {
       const Tensor g = p.grad();
       if (!g.defined()) continue;  // no gradient, no update and no state (as PyTorch)
-      OptimizerParamState& s = state_[p.unsafe_impl()];
-      ++s.step;
-      update(p, g, group.options(), s);
+      // The update works on a copy of the state (its buffers are handles to the same tensors):
+      // the step count and any new buffer are kept only if the update succeeds.
+      const OptimizerParamState* current = state(p);
+      OptimizerParamState next = current ? *current : OptimizerParamState{};
+      ++next.step;
+      update(p, g, group.options(), next);
+      state_[p.unsafe_impl()] = std::move(next);
     }
   }
 }
@@ -131,6 +145,29 @@ StateDict Optimizer::state_dict() const {
   return dict;
 }
 
+void Optimizer::check_state(const OptimizerParamState& s, const OptimizerOptions& options, size_t index,
+                            const std::string& who) const {
+  const std::vector<StateBuffer> spec = state_buffers(options);
+  const std::string prefix = "state." + std::to_string(index) + ".";
+  std::string names;
+  for (const StateBuffer& b : spec) names += (names.empty() ? "" : ", ") + b.name;
+  for (const auto& item : s.buffers) {
+    bool known = false;
+    for (const StateBuffer& b : spec) known = known || b.name == item.key();
+    LUCID_CHECK(known, who, ": unexpected state_dict key '", prefix, item.key(), "' (", name_,
+                " keeps ", names.empty() ? std::string("no buffers") : names, ")");
+  }
+  for (const StateBuffer& b : spec) {
+    if (b.need == BufferNeed::Optional || s.buffers.contains(b.name)) continue;
+    if (b.option.empty())
+      throw Error(detail::str_cat(who, ": '", prefix, b.name, "' is missing: ", name_,
+                                  " keeps it from a parameter's first step"));
+    throw Error(detail::str_cat(who, ": '", prefix, b.name, "' is missing: ", name_, " keeps it from a "
+                                "parameter's first step when ", b.option, " is on (was ", b.option,
+                                " switched on after that step? PyTorch refuses that too)"));
+  }
+}
+
 namespace {
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -159,6 +196,7 @@ void Optimizer::load_state_dict(const StateDict& dict) {
 
   const std::vector<Tensor> params = parameters();
   std::unordered_map<int64_t, size_t> saved_to_current;  // saved parameter index -> ours
+  std::vector<size_t> group_of;                           // our parameter index -> its group
   size_t current = 0;
   for (size_t g = 0; g < n_groups; ++g) {
     const std::string prefix = "param_groups." + std::to_string(g) + ".";
@@ -176,11 +214,19 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     }
     options.push_back(groups_[g].options().clone());
     options.back()->load(dict, prefix, who);
+    try {
+      check_options(*options.back());  // the constructor's checks: lr >= 0, nesterov needs momentum...
+    } catch (const Error& e) {
+      throw Error(detail::str_cat(who, ": param_groups.", g, " is invalid: ", e.what()));
+    }
+    group_of.insert(group_of.end(), n, g);
     expected.insert(prefix + "params", saved);
     options.back()->save(expected, prefix);
   }
 
-  std::unordered_map<size_t, OptimizerParamState> state;  // by our flattened index
+  std::map<size_t, OptimizerParamState> state;   // by our flattened index (checked in order)
+  std::unordered_map<size_t, int64_t> saved_id;   // our index -> the state_dict's
+  std::set<size_t> has_step;                      // our indices with a state.<i>.step
   for (const auto& item : dict) {
     const std::string& key = item.key();
     if (starts_with(key, "param_groups.")) {
@@ -195,8 +241,11 @@ void Optimizer::load_state_dict(const StateDict& dict) {
                 ", which no parameter group of the state_dict lists");
     const Tensor& p = params[found->second];
     OptimizerParamState& s = state[found->second];
+    saved_id[found->second] = id;
     if (buffer == "step") {
+      has_step.insert(found->second);
       s.step = read_int(dict, key, who);
+      LUCID_CHECK(s.step >= 0, who, ": '", key, "' is ", s.step, "; a step count can't be negative");
       continue;
     }
     const Tensor& t = item.value();
@@ -207,6 +256,12 @@ void Optimizer::load_state_dict(const StateDict& dict) {
     s.buffers.insert(buffer, t.detach().to(p.dtype()).to(p.device()).clone());
   }
 
+  for (const auto& [index, s] : state) {
+    const int64_t id = saved_id.at(index);
+    LUCID_CHECK(has_step.count(index) != 0, who, ": 'state.", id, ".step' is missing (parameter ", id,
+                " has buffers, so it has taken a step)");
+    check_state(s, *options[group_of[index]], static_cast<size_t>(id), who);
+  }
   for (size_t g = 0; g < n_groups; ++g) groups_[g].set_options(std::move(options[g]));
   state_.clear();
   for (auto& [index, s] : state) state_[params[index].unsafe_impl()] = std::move(s);

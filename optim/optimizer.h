@@ -20,7 +20,9 @@
 //                                  exp_avg_sq, max_exp_avg_sq, square_avg, grad_avg)
 // A parameter that never had a gradient has no state.<i> entries, as in PyTorch.
 // state_dict() returns copies (a snapshot); load_state_dict() copies the buffers onto each
-// parameter's device and dtype, and validates everything before it changes anything.
+// parameter's device and dtype, and validates everything before it changes anything: the
+// hyper-parameters as the constructor does, each state against state_buffers (the buffers
+// the loaded options need, no unknown ones, shaped like the parameter) and its step count.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -101,6 +103,17 @@ struct OptimizerParamState {
   StateDict buffers;    // name -> tensor shaped like the parameter
 };
 
+// One buffer an optimizer keeps per parameter (see Optimizer::state_buffers).
+enum class BufferNeed {
+  Required,  // the update reads it: a state without it is refused
+  Optional,  // may be there (made under other options) or not (made by the next step)
+};
+struct StateBuffer {
+  std::string name;    // "exp_avg", ...
+  BufferNeed need;
+  std::string option;  // for a Required buffer that only some options need: "amsgrad", ...
+};
+
 // ---- Optimizer -----------------------------------------------------------------
 class Optimizer {
  public:
@@ -119,6 +132,9 @@ class Optimizer {
   // or fills it with zeros.
   void zero_grad(bool set_to_none = true);
   // One update of every parameter that has a gradient (others are skipped), under NoGradGuard.
+  // Each state is checked against the options first (state_buffers), so a refused step (amsgrad
+  // switched on after the first step, as PyTorch refuses it) changes nothing; a parameter's step
+  // count and new buffers are committed only once its update has succeeded.
   void step();
 
   // The state of `param` (nullptr before its first update).
@@ -140,8 +156,16 @@ class Optimizer {
   // param -= the update for `grad` (already defined); state.step is already incremented.
   virtual void update(Tensor& param, const Tensor& grad, const OptimizerOptions& options,
                       OptimizerParamState& state) = 0;
+  // The buffers a parameter's state holds once it has taken a step under `options`; any other
+  // name is refused. load_state_dict and step check every state against this.
+  virtual std::vector<StateBuffer> state_buffers(const OptimizerOptions& options) const = 0;
 
  private:
+  // Raises, naming 'state.<index>.<buffer>', unless `s` has every Required buffer of `options`
+  // and no buffer this optimizer does not know.
+  void check_state(const OptimizerParamState& s, const OptimizerOptions& options, size_t index,
+                   const std::string& who) const;
+
   std::string name_;  // "SGD", ...: names the optimizer in errors
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<OptimizerParamGroup> groups_;

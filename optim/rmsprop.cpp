@@ -80,4 +80,12 @@ void RMSprop::update(Tensor& param, const Tensor& grad, const OptimizerOptions& 
   }
 }
 
+std::vector<StateBuffer> RMSprop::state_buffers(const OptimizerOptions& options) const {
+  const auto& o = static_cast<const RMSpropOptions&>(options);
+  const auto need = [](bool on) { return on ? BufferNeed::Required : BufferNeed::Optional; };
+  return {{"square_avg", BufferNeed::Required, ""},
+          {"momentum_buffer", need(o.momentum() > 0), "momentum"},
+          {"grad_avg", need(o.centered()), "centered"}};
+}
+
 }  // namespace lucid::optim

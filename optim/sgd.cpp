@@ -62,4 +62,9 @@ void SGD::update(Tensor& param, const Tensor& grad, const OptimizerOptions& opti
   param.add_(d, -o.lr());
 }
 
+// As PyTorch: a missing momentum buffer is made by the next step (buf = d), so it is never required.
+std::vector<StateBuffer> SGD::state_buffers(const OptimizerOptions&) const {
+  return {{"momentum_buffer", BufferNeed::Optional, ""}};
+}
+
 }  // namespace lucid::optim

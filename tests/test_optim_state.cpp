@@ -244,32 +244,181 @@ TEST_CASE("every optimizer lowers a quadratic") {
   }
 }
 
-TEST_CASE("amsgrad switched on after the first step raises (as PyTorch 1.13) instead of reading freed state") {
+namespace {
+
+// Two parameters, two steps of `opt` on fixed gradients.
+std::vector<Tensor> two_params() {
+  return {tensor({1.0, -2.0, 3.0}).requires_grad_(), tensor({{0.5, 0.25}, {-1.0, 2.0}}).requires_grad_()};
+}
+
+void take_steps(optim::Optimizer& opt, const std::vector<Tensor>& params, int steps) {
+  for (int k = 0; k < steps; ++k) {
+    for (const Tensor& p : params) p.set_grad(p.detach() * 0.5 + 0.1 * (k + 1));
+    opt.step();
+  }
+}
+
+// Whether `opt` (hyper-parameters, state) and its parameters are as `saved` and `values` say.
+void check_unchanged(const optim::Optimizer& opt, const StateDict& saved, const std::vector<Tensor>& params,
+                     const std::vector<std::vector<double>>& saved_values) {
+  const StateDict now = opt.state_dict();
+  REQUIRE(now.size() == saved.size());
+  for (size_t i = 0; i < now.size(); ++i) {
+    CHECK(now[i].key() == saved[i].key());
+    CHECK(values(now[i].value()) == values(saved[i].value()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) CHECK(values(params[i]) == saved_values[i]);
+}
+
+std::vector<std::vector<double>> values_of(const std::vector<Tensor>& params) {
+  std::vector<std::vector<double>> out;
+  for (const Tensor& p : params) out.push_back(values(p));
+  return out;
+}
+
+void set_amsgrad(optim::Optimizer& opt) {
+  optim::OptimizerOptions& o = opt.param_groups()[0].options();
+  if (auto* adam = dynamic_cast<optim::AdamOptions*>(&o)) adam->amsgrad(true);
+  if (auto* adamw = dynamic_cast<optim::AdamWOptions*>(&o)) adamw->amsgrad(true);
+}
+
+}  // namespace
+
+TEST_CASE("amsgrad switched on after the first step raises (as PyTorch 1.13) and changes nothing") {
   // The update used to hold references into the state's buffers across an insert that could
-  // move them: use after free. PyTorch raises a KeyError for max_exp_avg_sq; lucid an Error.
-  auto set_amsgrad = [](optim::Optimizer& opt) {
-    optim::OptimizerOptions& o = opt.param_groups()[0].options();
-    if (auto* adam = dynamic_cast<optim::AdamOptions*>(&o)) adam->amsgrad(true);
-    if (auto* adamw = dynamic_cast<optim::AdamWOptions*>(&o)) adamw->amsgrad(true);
-  };
-  using Make = std::function<std::unique_ptr<optim::Optimizer>(Tensor)>;
+  // move them: use after free. PyTorch raises a KeyError for max_exp_avg_sq before updating
+  // anything; lucid an Error naming the buffer, before any parameter or step count changes.
+  using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
   const std::vector<std::pair<std::string, Make>> makers = {
-      {"Adam", [](Tensor w) { return std::make_unique<optim::Adam>(std::vector<Tensor>{w}, optim::AdamOptions(0.1)); }},
-      {"AdamW", [](Tensor w) { return std::make_unique<optim::AdamW>(std::vector<Tensor>{w}, optim::AdamWOptions(0.1)); }},
+      {"Adam", [](std::vector<Tensor> w) { return std::make_unique<optim::Adam>(w, optim::AdamOptions(0.1)); }},
+      {"AdamW", [](std::vector<Tensor> w) { return std::make_unique<optim::AdamW>(w, optim::AdamWOptions(0.1)); }},
   };
   for (const auto& [name, make] : makers) {
     CAPTURE(name);
-    Tensor w = tensor({1.0, -2.0, 3.0}).requires_grad_();
-    auto opt = make(w);
-    for (int k = 0; k < 2; ++k) {
-      w.set_grad(tensor({0.5, -1.0, 2.0}));
-      opt->step();
-    }
+    std::vector<Tensor> params = two_params();
+    Tensor fresh = ones({2}).requires_grad_();  // no gradient yet: no state
+    params.push_back(fresh);
+    auto opt = make(params);
+    take_steps(*opt, {params[0], params[1]}, 2);
+    REQUIRE(opt->state(fresh) == nullptr);
     set_amsgrad(*opt);
-    w.set_grad(tensor({0.5, -1.0, 2.0}));
-    const std::vector<double> before = values(w);
-    CHECK_THROWS_WITH_AS(opt->step(), doctest::Contains("has no max_exp_avg_sq (amsgrad was switched on after"),
-                         Error);
-    if (name == "Adam") CHECK(values(w) == before);
+    for (const Tensor& p : params) p.set_grad(ones_like(p));
+    const StateDict saved = opt->state_dict();
+    const auto saved_values = values_of(params);
+    const std::string message = name + ".step: 'state.0.max_exp_avg_sq' is missing: " + name +
+                                " keeps it from a parameter's first step when amsgrad is on";
+    CHECK_THROWS_WITH_AS(opt->step(), doctest::Contains(message.c_str()), Error);
+    check_unchanged(*opt, saved, params, saved_values);
+    CHECK(opt->state(fresh) == nullptr);
+    CHECK(opt->state(params[0])->step == 2);
+  }
+}
+
+TEST_CASE("load_state_dict refuses incomplete or unknown state and invalid hyper-parameters, changing nothing") {
+  std::vector<Tensor> params = two_params();
+  optim::Adam adam(params, optim::AdamOptions(0.1).amsgrad(true));
+  take_steps(adam, params, 3);
+  const StateDict good = adam.state_dict();
+  const auto saved_values = values_of(params);
+  auto refused = [&](const StateDict& bad, const std::string& message) {
+    CAPTURE(message);
+    CHECK_THROWS_WITH_AS(adam.load_state_dict(bad), doctest::Contains(message.c_str()), Error);
+    check_unchanged(adam, good, params, saved_values);
+  };
+  auto without = [&](const std::string& key) {
+    StateDict d("optimizer state");
+    for (const auto& item : good)
+      if (item.key() != key) d.insert(item.key(), item.value());
+    return d;
+  };
+  SUBCASE("a missing moment") {
+    refused(without("state.0.exp_avg_sq"),
+            "Adam.load_state_dict: 'state.0.exp_avg_sq' is missing: Adam keeps it from a parameter's first step");
+  }
+  SUBCASE("amsgrad on without its maximum") {
+    refused(without("state.1.max_exp_avg_sq"),
+            "Adam.load_state_dict: 'state.1.max_exp_avg_sq' is missing: Adam keeps it from a parameter's first "
+            "step when amsgrad is on");
+  }
+  SUBCASE("buffers without a step count") {
+    refused(without("state.1.step"), "Adam.load_state_dict: 'state.1.step' is missing");
+  }
+  SUBCASE("a negative step count") {
+    StateDict bad = good;
+    bad["state.0.step"] = state_int(-2);
+    refused(bad, "Adam.load_state_dict: 'state.0.step' is -2; a step count can't be negative");
+  }
+  SUBCASE("a buffer Adam does not keep") {
+    StateDict bad = good;
+    bad.insert("state.0.momentum_buffer", zeros({3}));
+    refused(bad, "Adam.load_state_dict: unexpected state_dict key 'state.0.momentum_buffer' (Adam keeps "
+                 "exp_avg, exp_avg_sq, max_exp_avg_sq)");
+  }
+  SUBCASE("a buffer of another shape") {
+    StateDict bad = good;
+    bad["state.1.exp_avg"] = zeros({4});
+    refused(bad, "Adam.load_state_dict: 'state.1.exp_avg' has shape [4] but parameter 1 has shape [2, 2]");
+  }
+  SUBCASE("a negative learning rate") {
+    StateDict bad = good;
+    bad["param_groups.0.lr"] = state_double(-0.1);
+    refused(bad, "Adam.load_state_dict: param_groups.0 is invalid: Adam: invalid learning rate -0.1");
+  }
+  SUBCASE("beta2 of 1") {
+    StateDict bad = good;
+    bad["param_groups.0.betas.1"] = state_double(1.0);
+    refused(bad, "Adam.load_state_dict: param_groups.0 is invalid: Adam: invalid beta2 1");
+  }
+  // The refused loads left the optimizer able to continue exactly as before.
+  take_steps(adam, params, 1);
+  CHECK(adam.state(params[0])->step == 4);
+}
+
+TEST_CASE("load_state_dict checks SGD and RMSprop state against their options") {
+  std::vector<Tensor> params = two_params();
+  SUBCASE("SGD: nesterov without momentum is refused") {
+    optim::SGD sgd(params, optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
+    take_steps(sgd, params, 2);
+    const StateDict good = sgd.state_dict();
+    StateDict bad = good;
+    bad["param_groups.0.momentum"] = state_double(0.0);
+    CHECK_THROWS_WITH_AS(sgd.load_state_dict(bad),
+                         doctest::Contains("SGD.load_state_dict: param_groups.0 is invalid: SGD: nesterov momentum "
+                                           "requires a momentum"), Error);
+    check_unchanged(sgd, good, params, values_of(params));
+  }
+  SUBCASE("SGD: a missing momentum buffer is legal and made by the next step (as PyTorch)") {
+    optim::SGD sgd(params, optim::SGDOptions(0.1).momentum(0.9));
+    take_steps(sgd, params, 2);
+    StateDict d("optimizer state");
+    for (const auto& item : sgd.state_dict())
+      if (item.key() != "state.1.momentum_buffer") d.insert(item.key(), item.value());
+    sgd.load_state_dict(d);
+    CHECK(sgd.state(params[1])->buffers.find("momentum_buffer") == nullptr);
+    const std::vector<double> before = values(params[1]);
+    params[1].set_grad(full({2, 2}, 2.0));
+    params[0].set_grad(Tensor());
+    sgd.step();  // buf = d at the first step after the load: p -= lr * grad
+    check_values(params[1], {before[0] - 0.2, before[1] - 0.2, before[2] - 0.2, before[3] - 0.2}, 1e-6);
+    CHECK(values(sgd.state(params[1])->buffers["momentum_buffer"]) == std::vector<double>{2, 2, 2, 2});
+  }
+  SUBCASE("RMSprop: centered needs grad_avg, momentum needs momentum_buffer") {
+    optim::RMSprop rms(params, optim::RMSpropOptions(0.01).centered(true).momentum(0.5));
+    take_steps(rms, params, 2);
+    const StateDict good = rms.state_dict();
+    for (const char* key : {"state.0.grad_avg", "state.1.momentum_buffer", "state.0.square_avg"}) {
+      CAPTURE(key);
+      StateDict bad("optimizer state");
+      for (const auto& item : good)
+        if (item.key() != key) bad.insert(item.key(), item.value());
+      CHECK_THROWS_WITH_AS(rms.load_state_dict(bad), doctest::Contains((std::string("'") + key + "' is missing").c_str()),
+                           Error);
+      check_unchanged(rms, good, params, values_of(params));
+    }
+    // Switching centered off keeps grad_avg loadable (PyTorch keeps such buffers too).
+    StateDict plain = good;
+    plain["param_groups.0.centered"] = state_int(0);
+    rms.load_state_dict(plain);
+    CHECK(rms.state(params[0])->buffers.contains("grad_avg"));
   }
 }
