@@ -104,7 +104,8 @@ DataLoader::Iterator DataLoader::begin() {
       ++progress_->epoch;
       progress_->served = 0;
     }
-    progress_->resume = false;
+    // `resume` stays set until the first batch is handed out (fetch): a loop whose first batch
+    // fails has served nothing of its own, so a retry continues the same epoch at the same batch.
     progress_->running = true;
     plan.epoch = progress_->epoch;
     plan.first_batch = progress_->served;
@@ -154,12 +155,14 @@ void DataLoader::Iterator::fetch() {
   if (batch_) {
     std::lock_guard lock(progress_->mutex);
     ++progress_->served;
+    progress_->resume = false;  // this loop has served a batch: leaving it now abandons it
     return;
   }
   run_.reset();  // the epoch is complete and the workers have exited: join them
   std::lock_guard lock(progress_->mutex);
   ++progress_->epoch;
   progress_->served = 0;
+  progress_->resume = false;
   progress_->running = false;
 }
 

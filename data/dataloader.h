@@ -22,6 +22,8 @@
 // not yet handed out. After load_state_dict, the next loop continues that epoch
 // from that batch, in the same order. A loop left early (break) without a
 // load_state_dict is abandoned: the next loop starts the next epoch, as in PyTorch.
+// A loop that fails before handing out its first batch served nothing: the next
+// loop retries the same epoch from the same batch (a resumed one included).
 //
 // Workers and errors. num_workers threads load batches while the training
 // step runs, at most num_workers * prefetch_factor batches ahead; 0 loads each
@@ -106,7 +108,7 @@ struct Progress {
   std::mutex mutex;
   uint64_t epoch = 0;   // the epoch running, or the next one
   size_t served = 0;    // batches of `epoch` handed out
-  bool resume = false;  // the next loop continues `epoch` at `served`
+  bool resume = false;  // the next loop continues `epoch` at `served` (until it serves a batch)
   bool running = false; // a loop's iterator is live
 };
 }  // namespace detail

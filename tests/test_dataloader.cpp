@@ -206,6 +206,34 @@ TEST_CASE("DataLoader: a loop left early is abandoned; the next loop is the next
   CHECK(loader.epoch() == 2);
 }
 
+TEST_CASE("DataLoader: a resumed loop whose first batch fails resumes at the same batch when retried") {
+  // The resume point used to be dropped before the first batch arrived, so the retry took the
+  // failed loop for an abandoned one and skipped to the next epoch.
+  for (size_t workers : {0, 2}) {
+    CAPTURE(workers);
+    auto dataset = std::make_shared<CountingDataset>(40);
+    DataLoader reference(dataset, DataLoaderOptions(4).shuffle(true).num_workers(workers).seed(11));
+    reference.set_epoch(3);
+    const std::vector<Batch> epoch3 = run_epoch(reference);
+    REQUIRE(epoch3.size() == 10);
+
+    DataLoader loader(dataset, DataLoaderOptions(4).shuffle(true).num_workers(workers).seed(11));
+    StateDict state("entry");
+    state.insert("epoch", state_int(3));
+    state.insert("batches_served", state_int(4));
+    state.insert("seed", state_int(11));
+    loader.load_state_dict(state);
+    dataset->throw_at(static_cast<size_t>(epoch3[4].targets[1]));  // a sample of batch 4: throws once
+    CHECK_THROWS_WITH_AS(run_epoch(loader), doctest::Contains("(batch 4 of epoch 3): corrupt record"), Error);
+    CHECK(loader.epoch() == 3);
+    CHECK(read_int(loader.state_dict(), "batches_served", "test") == 4);
+    dataset->throw_at(SIZE_MAX);
+    const std::vector<Batch> rest = run_epoch(loader);
+    CHECK(rest == std::vector<Batch>(epoch3.begin() + 4, epoch3.end()));
+    CHECK(loader.epoch() == 4);
+  }
+}
+
 TEST_CASE("DataLoader: a worker's exception reaches the loop with the sample index and message") {
   for (size_t workers : {0, 1, 4}) {
     CAPTURE(workers);
