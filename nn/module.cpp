@@ -111,10 +111,14 @@ void Module::add_child(std::string name, std::shared_ptr<Module> module) {
   children_.insert(std::move(name), std::move(module));
 }
 
-void Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> module,
+                           const TensorForward& forward) {
   LUCID_CHECK(children_.contains(name), "replace_module: ", this->name(),
               " has no submodule named '", name, "'");
   LUCID_CHECK(module != nullptr, "replace_module: submodule '", name, "' is empty (nullptr)");
+  LUCID_CHECK(module.get() != this, "replace_module: a module can't be its own submodule ('",
+              name, "')");
+  replacing_child(name, module, forward);
   children_[name] = std::move(module);
 }
 

@@ -32,6 +32,7 @@
 // An optimizer's own state (momentum buffers) is not converted: build the
 // optimizer after moving the model, as PyTorch advises.
 #pragma once
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,10 +87,18 @@ class Module : public std::enable_shared_from_this<Module> {
   std::shared_ptr<M> register_module(std::string name, ModuleHolder<M> holder) {
     return register_module(std::move(name), holder.ptr());
   }
-  // Swaps an already registered submodule (e.g. a new classifier head).
+  // Swaps an already registered submodule (e.g. a new classifier head). A container
+  // with its own list (Sequential, ModuleList) updates it too, so its forward, indexing
+  // and parameters() all see the new module.
   template <class M>
   std::shared_ptr<M> replace_module(const std::string& name, std::shared_ptr<M> module) {
-    replace_child(name, module);
+    TensorForward forward;  // what Sequential will call: M's forward, when it is Tensor -> Tensor
+    if constexpr (requires(M& m, const Tensor& x) {
+                    { m.forward(x) } -> std::convertible_to<Tensor>;
+                  }) {
+      if (module) forward = [raw = module.get()](const Tensor& x) { return raw->forward(x); };
+    }
+    replace_child(name, module, std::move(forward));
     return module;
   }
   template <class M>
@@ -152,10 +161,16 @@ class Module : public std::enable_shared_from_this<Module> {
  protected:
   // The modules a subclass registered, for containers.
   const OrderedDict<std::string, std::shared_ptr<Module>>& submodules() const { return children_; }
+  // A module's Tensor -> Tensor forward; empty for a module without one.
+  using TensorForward = std::function<Tensor(const Tensor&)>;
+  // Called by replace_module once `name` is known to be a child and `module` is not null,
+  // before the swap: a container updates its own list here, or raises and nothing changes.
+  virtual void replacing_child(const std::string& name, const std::shared_ptr<Module>& module,
+                               const TensorForward& forward) {}
 
  private:
   void add_child(std::string name, std::shared_ptr<Module> module);
-  void replace_child(const std::string& name, std::shared_ptr<Module> module);
+  void replace_child(const std::string& name, std::shared_ptr<Module> module, const TensorForward& forward);
   void collect_named(const std::string& prefix, bool params, bool recurse,
                      OrderedDict<std::string, Tensor>& out) const;
   void convert(const std::function<Tensor(const Tensor&)>& fn);

@@ -348,6 +348,44 @@ TEST_CASE("replace_module swaps a child: names and parameters follow") {
   CHECK(net->head->options.out_features() == 5);
 }
 
+TEST_CASE("replace_module on Sequential and ModuleList: forward, indexing and parameters agree") {
+  // The containers kept their own list, which replace_module left pointing at the old layer:
+  // forward ran the old one while parameters() and state_dict() listed the new one.
+  nn::Sequential seq(nn::Linear(2, 3), nn::ReLU());
+  nn::Linear wider(2, 5);
+  seq->replace_module("0", wider);
+  CHECK(seq->ptr(0) == wider.ptr());
+  CHECK(seq->ptr<nn::LinearImpl>(0)->options.out_features() == 5);
+  CHECK((*seq->begin()).ptr() == wider.ptr());
+  const Tensor x = randn({4, 2});
+  CHECK(seq(x).sizes() == Shape{4, 5});
+  CHECK(values(seq(x)) == values(relu(wider(x))));
+  CHECK(seq->parameters().size() == 2);
+  CHECK(seq->parameters()[0].unsafe_impl() == wider->weight.unsafe_impl());
+  CHECK(seq->state_dict()["0.weight"].sizes() == Shape{5, 2});
+
+  // Named entries: the replacement keeps its place.
+  nn::Sequential named({{"fc", nn::Linear(2, 3)}, {"act", nn::Tanh()}});
+  named->replace_module("act", nn::ReLU());
+  CHECK(named[1]->name() == "ReLU");
+  CHECK(values(named(-ones({1, 2})).min()) == std::vector<double>{0.0});
+
+  // A module without a Tensor -> Tensor forward can't enter a Sequential; nothing changes.
+  nn::ModuleList list(nn::Linear(2, 2));
+  CHECK_THROWS_WITH_AS(seq->replace_module("1", list),
+                       doctest::Contains("Sequential: replace_module('1'): a ModuleList has no forward taking "
+                                         "and returning one Tensor"), Error);
+  CHECK(seq[1]->name() == "ReLU");
+  CHECK(seq->named_children()["1"]->name() == "ReLU");
+
+  nn::ModuleList blocks(nn::Linear(2, 2), nn::ReLU());
+  nn::Linear replacement(2, 4);
+  blocks->replace_module("0", replacement);
+  CHECK(blocks->ptr(0) == replacement.ptr());
+  CHECK(*blocks->begin() == replacement.ptr());
+  CHECK(blocks->parameters()[0].unsafe_impl() == replacement->weight.unsafe_impl());
+}
+
 TEST_CASE("Linear: PyTorch's default init bounds, shapes and errors") {
   manual_seed(5);
   nn::Linear fc(400, 30);

@@ -54,6 +54,9 @@ class AnyModule {
   template <TensorModule M>
   AnyModule(const ModuleHolder<M>& holder) : AnyModule(holder.ptr()) {}  // NOLINT
 
+  // `module` with the `forward` that calls it (what replace_module hands a container).
+  AnyModule(std::shared_ptr<Module> module, std::function<Tensor(const Tensor&)> forward);
+
   Tensor forward(const Tensor& x) const;
   bool is_empty() const { return module_ == nullptr; }
   const std::shared_ptr<Module>& ptr() const { return module_; }
@@ -106,9 +109,14 @@ class SequentialImpl : public Module {
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
 
+ protected:
+  // replace_module: the new module takes the old one's place in modules_ too.
+  void replacing_child(const std::string& name, const std::shared_ptr<Module>& module,
+                       const TensorForward& forward) override;
+
  private:
   const AnyModule& at_any(size_t index) const;
-  std::vector<AnyModule> modules_;
+  std::vector<AnyModule> modules_;  // in registration order, as submodules()
 };
 
 class Sequential : public ModuleHolder<SequentialImpl> {
@@ -160,8 +168,12 @@ class ModuleListImpl : public Module {
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
 
+ protected:
+  void replacing_child(const std::string& name, const std::shared_ptr<Module>& module,
+                       const TensorForward& forward) override;
+
  private:
-  std::vector<std::shared_ptr<Module>> modules_;
+  std::vector<std::shared_ptr<Module>> modules_;  // in registration order, as submodules()
 };
 
 class ModuleList : public ModuleHolder<ModuleListImpl> {
