@@ -243,13 +243,37 @@ TEST_CASE("eval() drops the random steps and shares Normalize with the train cha
   Compose eval = train.eval();
   CHECK(train.randomness() == Randomness::Random);
   CHECK(eval.randomness() == Randomness::Deterministic);
-  CHECK(eval.name() == "Compose(CenterCrop, Compose(ToTensor), Normalize)");
+  CHECK(eval.name() == "Compose(CenterCrop, CenterCrop, Compose(ToTensor), Normalize)");  // RandomCrop -> CenterCrop
   CHECK(eval.steps().back().get() == norm.get());
   Image im = pattern(8, 8, 3);
   Tensor want = norm->apply_tensor(to_tensor(center_crop(im, {6, 6})));
   CHECK(eval(im).sub(want).abs().max().item<double>() == 0.0);
   CHECK_THROWS_WITH_AS(Compose(RandomHorizontalFlip()).eval(),
                        doctest::Contains("every step is random"), lucid::Error);
+}
+
+TEST_CASE("eval() puts a center crop in place of a random crop, so variable-size images give one size") {
+  // Dropping the random crops left eval pipelines passing each image's own size through.
+  Compose crop_train(RandomCrop({4, 6}, 1), ToTensor());
+  Compose crop_eval = crop_train.eval();
+  CHECK(crop_eval.name() == "Compose(CenterCrop, ToTensor)");
+  Compose rrc_train(RandomResizedCrop({4, 4}), RandomHorizontalFlip(), ToTensor());
+  Compose rrc_eval = rrc_train.eval();
+  CHECK(rrc_eval.name() == "Compose(Resize, CenterCrop, ToTensor)");  // torchvision's eval recipe
+  for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{4, 6}, {9, 7}, {5, 12}, {20, 20}}) {
+    CAPTURE(h);
+    CAPTURE(w);
+    const Image im = pattern(h, w, 3);
+    CHECK(crop_eval(im).sizes() == Shape{3, 4, 6});
+    CHECK(rrc_eval(im).sizes() == Shape{3, 4, 4});
+    CHECK(rrc_eval(im).sub(to_tensor(center_crop(Resize(4).apply_image(im), {4, 4}))).abs().max().item<double>() ==
+          0.0);
+  }
+  // At the crop's own size the center crop is the identity (RandomCrop(32, padding 4) on CIFAR).
+  const Image same = pattern(4, 6, 3);
+  CHECK(crop_eval(same).sub(to_tensor(same)).abs().max().item<double>() == 0.0);
+  // A non-square RandomResizedCrop: the smaller edge goes to the larger side, then the crop fits.
+  CHECK(Compose(RandomResizedCrop({3, 5}), ToTensor()).eval()(pattern(10, 30, 1)).sizes() == Shape{1, 3, 5});
 }
 
 TEST_CASE("Lambda wraps a function on Images or Tensors") {

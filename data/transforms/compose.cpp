@@ -45,8 +45,8 @@ Tensor Compose::operator()(Image image) const {
 }
 
 namespace {
-// The deterministic steps of `steps`, recursing into nested Composes (one that
-// keeps nothing is dropped).
+// The deterministic steps of `steps`, each random one replaced by its eval_steps()
+// (none: dropped), recursing into nested Composes (one that keeps nothing is dropped).
 std::vector<TransformPtr> deterministic_steps(const std::vector<TransformPtr>& steps) {
   std::vector<TransformPtr> kept;
   for (const auto& s : steps) {
@@ -55,6 +55,8 @@ std::vector<TransformPtr> deterministic_steps(const std::vector<TransformPtr>& s
     } else if (auto nested = std::dynamic_pointer_cast<const Compose>(s)) {
       auto inner = deterministic_steps(nested->steps());
       if (!inner.empty()) kept.push_back(std::make_shared<const Compose>(std::move(inner)));
+    } else {
+      for (auto& e : s->eval_steps()) kept.push_back(std::move(e));
     }
   }
   return kept;

@@ -3,8 +3,8 @@
 //
 //   auto train = Compose(RandomCrop({32, 32}, 4), RandomHorizontalFlip(0.5),
 //                        ToTensor(), Normalize({0.49, 0.48, 0.45}, {0.25, 0.24, 0.26}));
-//   auto eval  = train.eval();   // Compose(ToTensor(), Normalize(...)): the same
-//                                // Normalize object, no random steps
+//   auto eval  = train.eval();   // Compose(CenterCrop({32, 32}), ToTensor(), Normalize(...)):
+//                                // the same Normalize object, no random steps
 //   Tensor x = train(image);     // Image in, Tensor out
 //
 // Compose checks when it is built that each step accepts what the previous one
@@ -45,6 +45,14 @@ class Compose : public Transform {
 
   // The same chain without its random steps (nested Composes included); the
   // steps kept are shared, so train and eval pipelines normalize identically.
+  // A random step is dropped unless it names deterministic eval_steps()
+  // (transform.h): RandomCrop(size) becomes CenterCrop(size) and
+  // RandomResizedCrop(size) becomes Resize(max side) + CenterCrop(size), so the
+  // eval chain still gives one image size. Other random geometric steps (your
+  // own Lambdas) are simply dropped: with images of varying sizes the eval
+  // chain then gives varying sizes, which default_collate refuses to stack.
+  // Write such an eval pipeline by hand (Resize + CenterCrop, as torchvision's
+  // users do), or give the step eval_steps().
   Compose eval() const;
 
   const std::vector<TransformPtr>& steps() const { return steps_; }

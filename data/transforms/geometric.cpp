@@ -147,6 +147,9 @@ Image RandomCrop::apply_image(Image image) const {
   return crop(image, top, left, size_);
 }
 
+// At the crop's size this is the identity (RandomCrop(32, 4) on 32x32 CIFAR images).
+std::vector<TransformPtr> RandomCrop::eval_steps() const { return {std::make_shared<const CenterCrop>(size_)}; }
+
 CenterCrop::CenterCrop(Size2 size) : size_(size) { check_size(size, "CenterCrop"); }
 
 Resize::Resize(Size2 size) : size_(size) { check_size(size, "Resize"); }
@@ -175,6 +178,12 @@ RandomResizedCrop::RandomResizedCrop(Size2 size, std::pair<double, double> scale
   LUCID_CHECK(0.0 < ratio.first && ratio.first <= ratio.second,
               "RandomResizedCrop: ratio must satisfy 0 < min <= max, got (", ratio.first, ", ",
               ratio.second, ")");
+}
+
+// The smaller edge to the larger side of `size`, so that both sides cover the crop.
+std::vector<TransformPtr> RandomResizedCrop::eval_steps() const {
+  return {std::make_shared<const Resize>(std::max(size_.height, size_.width)),
+          std::make_shared<const CenterCrop>(size_)};
 }
 
 Image RandomResizedCrop::apply_image(Image image) const {

@@ -4,9 +4,11 @@
 //   hflip, pad, crop, center_crop, resize     the plain functions
 //   RandomHorizontalFlip(p)                   flips with probability p
 //   RandomCrop(size, padding, fill)           zero-pads each side, then crops at a random place
+//                                             (in Compose::eval(): CenterCrop(size))
 //   CenterCrop(size)                          crops the middle (zero-pads if the image is smaller)
 //   Resize(size) / Resize(smaller_edge)       bilinear
 //   RandomResizedCrop(size, scale, ratio)     random area and aspect, then bilinear resize
+//                                             (in Compose::eval(): Resize + CenterCrop(size))
 //
 // Bilinear resize follows torch.nn.functional.interpolate(mode='bilinear',
 // align_corners=False) (torchvision's antialias=False) computed in float on the
@@ -17,6 +19,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <lucid/data/transforms/transform.h>
 
@@ -45,6 +48,7 @@ class RandomCrop : public ImageTransform {
   explicit RandomCrop(Size2 size, int64_t padding = 0, uint8_t fill = 0);
   std::string name() const override { return "RandomCrop"; }
   Randomness randomness() const override { return Randomness::Random; }
+  std::vector<TransformPtr> eval_steps() const override;  // CenterCrop(size)
   Image apply_image(Image image) const override;
 
  private:
@@ -81,6 +85,8 @@ class RandomResizedCrop : public ImageTransform {
                              std::pair<double, double> ratio = {3.0 / 4.0, 4.0 / 3.0});
   std::string name() const override { return "RandomResizedCrop"; }
   Randomness randomness() const override { return Randomness::Random; }
+  // Resize(smaller edge to max(size)) + CenterCrop(size): torchvision's eval recipe.
+  std::vector<TransformPtr> eval_steps() const override;
   Image apply_image(Image image) const override;
 
  private:

@@ -3,7 +3,7 @@
 //
 //   Sample          std::variant<Image, Tensor>: what flows between steps
 //   Kind            which of the two a step takes and gives
-//   Randomness      whether a step draws random numbers (eval() drops those)
+//   Randomness      whether a step draws random numbers (eval() drops or replaces those)
 //   Transform       the interface: name, kinds, randomness, apply
 //   ImageTransform  base for Image -> Image steps (flip, crop, resize, color)
 //   TensorTransform base for Tensor -> Tensor steps (normalize)
@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <lucid/data/transforms/image.h>
 #include <lucid/kernels/tensor.h>
@@ -36,6 +37,10 @@ class Transform {
   virtual Kind input_kind() const = 0;
   virtual Kind output_kind() const = 0;
   virtual Randomness randomness() const { return Randomness::Deterministic; }
+  // For a random step: the deterministic steps Compose::eval() puts in its place. Empty (the
+  // default): eval() drops the step. RandomCrop gives CenterCrop, RandomResizedCrop gives
+  // Resize + CenterCrop, so an eval chain still yields one image size.
+  virtual std::vector<std::shared_ptr<const Transform>> eval_steps() const { return {}; }
   // Throws lucid::Error naming this step if `x` is not of input_kind().
   virtual Sample apply(Sample x) const = 0;
 };
