@@ -7,6 +7,7 @@
 //   OptimizerOptions      hyper-parameters of one parameter group (lr here; the rest per optimizer)
 //   OptimizerParamGroup   params + their options (per-group lr, weight decay, betas, momentum)
 //   OptimizerParamState   per-parameter state: step count and named buffers
+//   StateBuffer           a buffer an optimizer keeps per parameter, required or optional
 //   Optimizer             param_groups, add_param_group, zero_grad, step, state_dict
 //
 // state_dict key scheme (a StateDict, as every state_dict in lucid; PyTorch's layout, flattened):
