@@ -36,7 +36,8 @@ class OrderedDict {
   };
 
   // `what` names the contents in error messages ("parameter", "buffer", ...).
-  explicit OrderedDict(std::string what = "key") : what_(std::move(what)) {}
+  OrderedDict() = default;
+  explicit OrderedDict(std::string what) : what_(std::move(what)) {}
 
   Value& insert(Key key, Value value) {
     LUCID_CHECK(index_.count(key) == 0, "OrderedDict: ", what_, " '", key, "' already exists");
@@ -121,7 +122,7 @@ class OrderedDict {
     for (size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].key(), i);
   }
 
-  std::string what_;
+  std::string what_ = "key";
   std::vector<Item> items_;
   std::unordered_map<Key, size_t> index_;
 };
