@@ -8,25 +8,6 @@
 
 namespace lucid::optim {
 
-void AdamOptions::save(StateDict& dict, const std::string& prefix) const {
-  OptimizerOptions::save(dict, prefix);
-  dict.insert(prefix + "betas.0", state_double(std::get<0>(betas_)));
-  dict.insert(prefix + "betas.1", state_double(std::get<1>(betas_)));
-  dict.insert(prefix + "eps", state_double(eps_));
-  dict.insert(prefix + "weight_decay", state_double(weight_decay_));
-  dict.insert(prefix + "amsgrad", flag(amsgrad_));
-  dict.insert(prefix + "maximize", flag(maximize_));
-}
-
-void AdamOptions::load(const StateDict& dict, const std::string& prefix, const std::string& who) {
-  OptimizerOptions::load(dict, prefix, who);
-  betas_ = {read_double(dict, prefix + "betas.0", who), read_double(dict, prefix + "betas.1", who)};
-  eps_ = read_double(dict, prefix + "eps", who);
-  weight_decay_ = read_double(dict, prefix + "weight_decay", who);
-  amsgrad_ = read_flag(dict, prefix + "amsgrad", who);
-  maximize_ = read_flag(dict, prefix + "maximize", who);
-}
-
 Adam::Adam(std::vector<OptimizerParamGroup> groups, AdamOptions defaults)
     : Optimizer("Adam", defaults.clone()) {
   check_options(defaults);
@@ -39,8 +20,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions defaults)
 void Adam::check_options(const OptimizerOptions& options) const {
   const auto* o = dynamic_cast<const AdamOptions*>(&options);
   LUCID_CHECK(o != nullptr, "Adam: a parameter group has options of another optimizer");
-  detail::check_adam_hyper("Adam", o->lr(), std::get<0>(o->betas()), std::get<1>(o->betas()), o->eps(),
-                           o->weight_decay());
+  o->check("Adam");
 }
 
 // g = grad + weight_decay * p (L2 penalty folded into the gradient), then adam_step.
@@ -99,15 +79,6 @@ std::vector<StateBuffer> adam_buffers(bool amsgrad) {
   return {{"exp_avg", BufferNeed::Required, ""},
           {"exp_avg_sq", BufferNeed::Required, ""},
           {"max_exp_avg_sq", amsgrad ? BufferNeed::Required : BufferNeed::Optional, "amsgrad"}};
-}
-
-void check_adam_hyper(const char* who, double lr, double beta1, double beta2, double eps,
-                      double weight_decay) {
-  LUCID_CHECK(lr >= 0, who, ": invalid learning rate ", lr);
-  LUCID_CHECK(eps >= 0, who, ": invalid epsilon ", eps);
-  LUCID_CHECK(beta1 >= 0 && beta1 < 1, who, ": invalid beta1 ", beta1, " (should be in [0, 1))");
-  LUCID_CHECK(beta2 >= 0 && beta2 < 1, who, ": invalid beta2 ", beta2, " (should be in [0, 1))");
-  LUCID_CHECK(weight_decay >= 0, who, ": invalid weight_decay ", weight_decay);
 }
 
 }  // namespace detail

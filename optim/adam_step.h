@@ -18,8 +18,4 @@ void adam_step(Tensor& param, const Tensor& grad, const AdamHyper& h, OptimizerP
 // exp_avg, exp_avg_sq and (required with amsgrad) max_exp_avg_sq: Adam's and AdamW's state_buffers.
 std::vector<StateBuffer> adam_buffers(bool amsgrad);
 
-// Raises unless betas are in [0, 1) and lr, eps, weight_decay are >= 0.
-void check_adam_hyper(const char* who, double lr, double beta1, double beta2, double eps,
-                      double weight_decay);
-
 }  // namespace lucid::optim::detail

@@ -2,6 +2,7 @@
 //
 //   optimizer.h                       Optimizer, OptimizerOptions, OptimizerParamGroup, state_dict keys
 //   sgd.h  adam.h  adamw.h  rmsprop.h the optimizers and their chained options
+//   adam_options.h                    the options Adam and AdamW share (fields, setters, save/load)
 //   schedulers/lr_scheduler.h         LRScheduler base: step(), get_last_lr(), last_epoch semantics
 //   schedulers/step_lr.h              StepLR, MultiStepLR, ExponentialLR
 //   schedulers/cosine_annealing_lr.h  CosineAnnealingLR

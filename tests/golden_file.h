@@ -5,12 +5,14 @@
 //   find(records, name)              a record's tensor, or nullptr
 //   record(records, name)            a record's tensor (error if missing)
 //   check_close(where, got, want, tol)  FAIL_CHECK naming the first bad element
+//   check_cases_match(file, cases, registry, what)  the file's cases and lucid's registry agree
 #pragma once
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -150,6 +152,22 @@ inline void check_close(const std::string& where, const Tensor& got, const Tenso
         << first << ": lucid " << gp[first] << ", torch " << wp[first];
     FAIL_CHECK(msg.str());
   }
+}
+
+// The file's cases and the test's lucid-side registry (a map from case name) name the same
+// cases: none is in the file twice, every file case has a lucid `what` ("lucid module", ...)
+// and every registry entry has a case in `file`.
+template <class Registry>
+void check_cases_match(const std::string& file, const std::vector<GoldenCase>& cases, const Registry& registry,
+                       const std::string& what) {
+  REQUIRE(cases.size() > 0);
+  std::set<std::string> in_file;
+  for (const GoldenCase& c : cases) {
+    CHECK_MESSAGE(in_file.insert(c.name).second, "duplicate case ", c.name);
+    CHECK_MESSAGE(registry.count(c.name) == 1, "case ", c.name, " in ", file, " has no ", what);
+  }
+  for (const auto& entry : registry)
+    CHECK_MESSAGE(in_file.count(entry.first) == 1, "registry case ", entry.first, " is not in ", file);
 }
 
 }  // namespace lucid::testing

@@ -1,5 +1,5 @@
 // The optimizer and scheduler configurations of goldens/make_optim_goldens.py, built in lucid
-// (shared by the golden tests and the state_dict round-trip tests).
+// (shared by the golden tests and the state_dict round-trip tests), and the goldens themselves.
 #pragma once
 #include <functional>
 #include <map>
@@ -9,7 +9,15 @@
 
 #include <lucid/lucid.h>
 
+#include "golden_file.h"
+
 namespace lucid::testing {
+
+// goldens/optim.txt, read once (tests run from tests/).
+inline const std::vector<GoldenCase>& optim_goldens() {
+  static const std::vector<GoldenCase> cases = read_goldens("goldens/optim.txt");
+  return cases;
+}
 
 // Group 0 = {p0, p1} with the defaults, group 1 = {p2} with `group1` options.
 template <class Opt, class Options>

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <random>
 
-#include <unistd.h>
-
 #include <lucid/lucid.h>
+
+#include "temp_dir.h"
 
 using namespace lucid::data::text;
 using Merge = BpeTokenizer::Merge;
@@ -21,17 +21,8 @@ namespace {
 const std::string kFortunes = "/usr/share/games/fortunes";
 
 // A fresh scratch directory per process, removed at exit.
-struct ScratchDir {
-  fs::path path = fs::temp_directory_path() / ("lucid_test_bpe_" + std::to_string(::getpid()));
-  ScratchDir() { fs::create_directories(path); }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-const ScratchDir& scratch() {
-  static ScratchDir dir;
+const lucid::testing::TempDir& scratch() {
+  static const lucid::testing::TempDir dir;
   return dir;
 }
 
@@ -155,9 +146,9 @@ TEST_CASE("BPE trained on fortunes reaches the vocab size and compresses held-ou
 
 TEST_CASE("BPE training is deterministic: twice on the same text gives the same file") {
   const auto again = BpeTokenizer::train(train_text(), 512);
-  fortune_bpe().save(scratch().file("a.json"));
-  again.save(scratch().file("b.json"));
-  CHECK(read_text_file(scratch().file("a.json")) == read_text_file(scratch().file("b.json")));
+  fortune_bpe().save(scratch() / "a.json");
+  again.save(scratch() / "b.json");
+  CHECK(read_text_file(scratch() / "a.json") == read_text_file(scratch() / "b.json"));
 }
 
 TEST_CASE("BPE decode(encode(s)) == s for held-out text and random bytes, invalid UTF-8 included") {
@@ -174,7 +165,7 @@ TEST_CASE("BPE decode(encode(s)) == s for held-out text and random bytes, invali
 
 TEST_CASE("BPE save/load round trip gives identical encodings") {
   const auto& bpe = fortune_bpe();
-  const std::string path = scratch().file("bpe.json");
+  const std::string path = scratch() / "bpe.json";
   bpe.save(path);
   CHECK_FALSE(fs::exists(path + ".tmp"));
   const auto loaded = BpeTokenizer::load(path);
@@ -202,7 +193,7 @@ TEST_CASE("BPE special tokens: cut out of training, encoded as one id, kept thro
   CHECK(bpe.decode(ids) == text);
   CHECK(bpe.encode("hi<|endoftext|><|endoftext|>").back() == eot);
 
-  const std::string path = scratch().file("special.json");
+  const std::string path = scratch() / "special.json";
   bpe.save(path);
   CHECK(BpeTokenizer::load(path).encode(text) == ids);
   CHECK_THROWS_WITH_AS(bpe.special_token_id("<pad>"), doctest::Contains("\"<pad>\" is not a special token"),
@@ -228,19 +219,19 @@ TEST_CASE("BPE load: malformed files give an error naming the file") {
   // Each file gets its content, then loading it must fail with all `parts`.
   const auto check_load_fails = [](const std::string& name, const std::string& content,
                                    std::vector<std::string> parts) {
-    const std::string path = scratch().file(name);
+    const std::string path = scratch() / name;
     write(path, content);
     const std::string message = error_of([&] { load_tokenizer(path); });
     INFO("message: " << message);
     CHECK(has(message, path + ": "));
     for (const auto& part : parts) CHECK(has(message, part));
   };
-  const std::string good = scratch().file("good.json");
+  const std::string good = scratch() / "good.json";
   BpeTokenizer({{97, 98}, {256, 99}}).save(good);
   const std::string text = read_text_file(good);
   check_load_fails("truncated.json", text.substr(0, text.size() / 2), {": byte ", "unexpected end of file"});
 
-  const std::string wrong_type = scratch().file("wrong_type.json");
+  const std::string wrong_type = scratch() / "wrong_type.json";
   CharTokenizer::train("abc").save(wrong_type);
   CHECK(has(error_of([&] { BpeTokenizer::load(wrong_type); }),
             wrong_type + ": byte 12: \"type\" is \"char\", expected \"bpe\""));
@@ -261,6 +252,6 @@ TEST_CASE("BPE load: malformed files give an error naming the file") {
   check_load_fails("unknown_kind.json", R"({"type": "wordpiece"})", {"unknown tokenizer \"type\" \"wordpiece\""});
   check_load_fails("not_object.json", R"([1, 2])", {"byte 0: the document must be an object, not an array"});
 
-  const std::string absent = scratch().file("absent.json");
+  const std::string absent = scratch() / "absent.json";
   CHECK(has(error_of([&] { load_tokenizer(absent); }), absent + ": cannot open"));
 }

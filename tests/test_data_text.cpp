@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include <unistd.h>
-
 #include <lucid/lucid.h>
+
+#include "temp_dir.h"
 
 using namespace lucid;
 using namespace lucid::data::text;
@@ -19,17 +19,9 @@ namespace {
 const std::string kFortunes = "/usr/share/games/fortunes";
 
 // A fresh scratch directory per process, removed at exit.
-struct ScratchDir {
-  fs::path path = fs::temp_directory_path() / ("lucid_test_text_" + std::to_string(::getpid()));
-  ScratchDir() { fs::create_directories(path); }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-const fs::path& scratch_dir() {
-  static const ScratchDir dir;
-  return dir.path;
+const testing::TempDir& scratch() {
+  static const testing::TempDir dir;
+  return dir;
 }
 
 std::vector<int64_t> values(const Tensor& t) {
@@ -102,14 +94,14 @@ TEST_CASE("CharTokenizer: unknown characters and invalid UTF-8 are errors naming
 TEST_CASE("CharTokenizer: save/load keeps control and non-ASCII characters") {
   const std::string text = std::string("a\tb\bc\x01\n\"\\") + "\xc3\xa9\xf0\x9f\x98\x80";
   const auto tok = CharTokenizer::train(text);
-  const std::string path = (scratch_dir() / "char.json").string();
+  const std::string path = scratch() / "char.json";
   tok.save(path);
   const auto loaded = load_tokenizer(path);
   CHECK(loaded->vocab_size() == tok.vocab_size());
   CHECK(loaded->encode(text) == tok.encode(text));
   CHECK(CharTokenizer::load(path).chars() == tok.chars());
 
-  const std::string bad = (scratch_dir() / "bad_char.json").string();
+  const std::string bad = scratch() / "bad_char.json";
   std::ofstream(bad) << R"({"type": "char", "chars": ["a", "bc"]})";
   CHECK_THROWS_WITH_AS(load_tokenizer(bad), doctest::Contains(": chars[1] must be exactly one UTF-8 character"),
                        Error);
@@ -120,7 +112,7 @@ TEST_CASE("CharTokenizer: save/load keeps control and non-ASCII characters") {
 // ---- fortune readers -----------------------------------------------------------
 
 TEST_CASE("read_fortunes drops the % lines and ends each fortune with the separator") {
-  const std::string path = (scratch_dir() / "mini").string();
+  const std::string path = scratch() / "mini";
   std::ofstream(path) << "one\n%\ntwo\nlines\n%\n%\nlast no newline";
   CHECK(read_fortunes({path}) == "one\n\ntwo\nlines\n\nlast no newline\n");
   CHECK(read_fortunes({path, path}, "|") == "one\n|two\nlines\n|last no newline|one\n|two\nlines\n|last no newline|");

@@ -292,15 +292,7 @@ void run_case(const GoldenCase& c, const Op& op) {
 }  // namespace
 
 TEST_CASE("goldens: ops.txt reads back, and every case has a lucid op and vice versa") {
-  const std::vector<GoldenCase>& cases = goldens();
-  REQUIRE(cases.size() > 0);
-  std::set<std::string> in_file;
-  for (const GoldenCase& c : cases) {
-    CHECK_MESSAGE(in_file.insert(c.name).second, "duplicate case ", c.name);
-    CHECK_MESSAGE(registry().count(c.name) == 1, "case ", c.name, " in ops.txt has no lucid op in the registry");
-  }
-  for (const auto& [name, op] : registry())
-    CHECK_MESSAGE(in_file.count(name) == 1, "registry case ", name, " is not in ops.txt");
+  check_cases_match("ops.txt", goldens(), registry(), "lucid op in the registry");
 }
 
 TEST_CASE("goldens: lucid outputs and gradients match PyTorch 1.13 on every case") {

@@ -15,11 +15,6 @@ using namespace lucid::testing;
 
 namespace {
 
-const std::vector<GoldenCase>& optim_goldens() {
-  static const std::vector<GoldenCase> cases = read_goldens("goldens/optim.txt");
-  return cases;
-}
-
 std::vector<double> group_lrs(const optim::Optimizer& opt) {
   std::vector<double> out;
   for (const auto& g : opt.param_groups()) out.push_back(g.options().lr());

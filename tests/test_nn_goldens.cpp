@@ -174,15 +174,7 @@ void run_case(const GoldenCase& c, const NnCase& nc) {
 }  // namespace
 
 TEST_CASE("nn goldens: nn.txt reads back, and every case has a lucid module and vice versa") {
-  const std::vector<GoldenCase>& cases = goldens();
-  REQUIRE(cases.size() > 0);
-  std::set<std::string> in_file;
-  for (const GoldenCase& c : cases) {
-    CHECK_MESSAGE(in_file.insert(c.name).second, "duplicate case ", c.name);
-    CHECK_MESSAGE(registry().count(c.name) == 1, "case ", c.name, " in nn.txt has no lucid module");
-  }
-  for (const auto& [name, nc] : registry())
-    CHECK_MESSAGE(in_file.count(name) == 1, "registry case ", name, " is not in nn.txt");
+  check_cases_match("nn.txt", goldens(), registry(), "lucid module");
 }
 
 TEST_CASE("nn goldens: lucid modules match PyTorch 1.13 (outputs, buffers, input and parameter grads)") {

@@ -22,11 +22,6 @@ using namespace lucid::testing;
 
 namespace {
 
-const std::vector<GoldenCase>& optim_goldens() {
-  static const std::vector<GoldenCase> cases = read_goldens("goldens/optim.txt");
-  return cases;
-}
-
 void check_close(const Tensor& got, const Tensor& want, double rtol, double atol) {
   REQUIRE(got.sizes() == want.sizes());
   const Tensor g = got.detach().to(kFloat64).contiguous(), w = want.to(kFloat64).contiguous();

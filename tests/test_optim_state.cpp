@@ -15,8 +15,7 @@ using namespace lucid::testing;
 namespace {
 
 const GoldenCase& golden(const std::string& name) {
-  static const std::vector<GoldenCase> cases = read_goldens("goldens/optim.txt");
-  for (const GoldenCase& c : cases)
+  for (const GoldenCase& c : optim_goldens())
     if (c.name == name) return c;
   throw Error("no golden case " + name);
 }

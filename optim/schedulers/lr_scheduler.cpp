@@ -51,19 +51,17 @@ std::vector<double> LRScheduler::group_lrs() const {
   return lrs;
 }
 
-namespace {
-std::vector<double> read_vector(const StateDict& dict, const std::string& key, const std::string& who,
-                                size_t n) {
+std::vector<double> read_group_values(const StateDict& dict, const std::string& key, const std::string& who,
+                                      size_t groups) {
   const Tensor* t = dict.find(key);
   LUCID_CHECK(t != nullptr, who, ": state_dict has no entry '", key, "'");
   LUCID_CHECK(t->dim() == 1 && t->dtype() == kFloat64, who, ": '", key,
               "' should be a 1-D float64 tensor, got ", t->dtype(), " of shape ", t->sizes());
-  LUCID_CHECK(static_cast<size_t>(t->numel()) == n, who, ": '", key, "' has ", t->numel(),
-              " values but the optimizer has ", n, " parameter groups");
+  LUCID_CHECK(static_cast<size_t>(t->numel()) == groups, who, ": '", key, "' has ", t->numel(),
+              " values but the optimizer has ", groups, " parameter groups");
   const Tensor c = t->cpu().contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + n);
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + groups);
 }
-}  // namespace
 
 StateDict LRScheduler::state_dict() const {
   StateDict dict("scheduler state");
@@ -79,8 +77,8 @@ void LRScheduler::load_state_dict(const StateDict& dict) {
   const std::string who = name_ + ".load_state_dict";
   const int64_t last_epoch = read_int(dict, "last_epoch", who);
   const int64_t step_count = read_int(dict, "step_count", who);
-  std::vector<double> base_lrs = read_vector(dict, "base_lrs", who, num_groups());
-  std::vector<double> last_lr = read_vector(dict, "last_lr", who, num_groups());
+  std::vector<double> base_lrs = read_group_values(dict, "base_lrs", who, num_groups());
+  std::vector<double> last_lr = read_group_values(dict, "last_lr", who, num_groups());
   load_hyper(dict, who);  // reads all of its entries before assigning any
   last_epoch_ = last_epoch;
   step_count_ = step_count;

@@ -70,4 +70,9 @@ class LRScheduler {
   void apply(const std::vector<double>& lrs);
 };
 
+// dict[key], a 1-D float64 tensor of one value per parameter group (`groups` of them), as the
+// schedulers save lrs; otherwise an error naming `who`, the key and what it holds.
+std::vector<double> read_group_values(const StateDict& dict, const std::string& key, const std::string& who,
+                                      size_t groups);
+
 }  // namespace lucid::optim

@@ -102,15 +102,9 @@ void OneCycleLR::save_hyper(StateDict& dict) const {
 }
 
 void OneCycleLR::load_hyper(const StateDict& dict, const std::string& who) {
-  auto vec = [&](const std::string& key) {
-    const Tensor* t = dict.find(key);
-    LUCID_CHECK(t != nullptr && t->dim() == 1 && t->dtype() == kFloat64 &&
-                    static_cast<size_t>(t->numel()) == num_groups(),
-                who, ": state_dict needs '", key, "', a float64 tensor of ", num_groups(), " values");
-    const Tensor c = t->cpu().contiguous();
-    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-  };
-  std::vector<double> initial = vec("initial_lrs"), max = vec("max_lrs"), min = vec("min_lrs");
+  std::vector<double> initial = read_group_values(dict, "initial_lrs", who, num_groups());
+  std::vector<double> max = read_group_values(dict, "max_lrs", who, num_groups());
+  std::vector<double> min = read_group_values(dict, "min_lrs", who, num_groups());
   const int64_t strategy = read_int(dict, "anneal_strategy", who);
   LUCID_CHECK(strategy == 0 || strategy == 1, who, ": unknown anneal_strategy ", strategy);
   OneCycleLROptions o(max, read_int(dict, "total_steps", who));

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include <lucid/kernels/factory.h>
+#include <lucid/optim/schedulers/lr_scheduler.h>
 
 namespace lucid::optim {
 
@@ -97,18 +98,11 @@ StateDict ReduceLROnPlateau::state_dict() const {
 void ReduceLROnPlateau::load_state_dict(const StateDict& dict) {
   const std::string who = std::string(kName) + ".load_state_dict";
   const size_t groups = optimizer_.param_groups().size();
-  auto vec = [&](const std::string& key) {
-    const Tensor* t = dict.find(key);
-    LUCID_CHECK(t != nullptr && t->dim() == 1 && t->dtype() == kFloat64 &&
-                    static_cast<size_t>(t->numel()) == groups,
-                who, ": state_dict needs '", key, "', a float64 tensor of ", groups, " values (one per group)");
-    const Tensor c = t->cpu().contiguous();
-    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-  };
   const int64_t mode = read_int(dict, "mode", who), threshold_mode = read_int(dict, "threshold_mode", who);
   LUCID_CHECK((mode == 0 || mode == 1) && (threshold_mode == 0 || threshold_mode == 1), who,
               ": unknown mode ", mode, " or threshold_mode ", threshold_mode);
-  std::vector<double> min_lrs = vec("min_lrs"), last_lr = vec("last_lr");
+  std::vector<double> min_lrs = read_group_values(dict, "min_lrs", who, groups);
+  std::vector<double> last_lr = read_group_values(dict, "last_lr", who, groups);
   ReduceLROnPlateauOptions o;
   o.mode(static_cast<PlateauMode>(mode))
       .factor(read_double(dict, "factor", who))
