@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and trains (on the CPU; the
-# CUDA backend is a later issue). Extra arguments go to the trainer.
+# The main job: installs what is missing, builds, and trains a small CNN on
+# Fashion-MNIST (examples/train_fashion_mnist.cpp; on the CPU, the CUDA backend
+# is a later issue). Extra arguments go to the trainer, e.g.
+#   scripts/train.sh --epochs 5 --train-samples 10000   (see --help)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ zlib1g-dev libstb-dev dataset-fashion-mnist)
@@ -15,5 +17,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUCID_BUILD_TESTS=OFF -DLUCID_BUILD_BENCH=OFF > /dev/null
-cmake --build build -j "$(nproc)" --target train_mlp
-./build/examples/train_mlp "$@"
+cmake --build build -j "$(nproc)" --target train_fashion_mnist
+./build/examples/train_fashion_mnist "$@"
