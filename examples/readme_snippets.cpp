@@ -95,7 +95,7 @@ static void optimizers() {
 // random steps draw from data::sample_generator(): inside a DataLoader that is
 // seeded per (loader seed, epoch, index), so sample i gets the same crop and
 // flip whichever worker loads it. get() is const: workers call it concurrently.
-class InMemoryImages : public data::Dataset {
+class InMemoryImages : public data::Dataset {   // uint8 [N, 28, 28] images
  public:
   InMemoryImages(Tensor images, Tensor labels, data::Compose transform)
       : images_(images.contiguous()), labels_(labels), transform_(std::move(transform)) {}

@@ -195,7 +195,10 @@ int main(int argc, char** argv) {
           std::cerr << "gradient flow broken after the first backward:\n" << report << "\n";
           return 1;
         }
-        std::printf("grad flow ok: %zu parameters got finite gradients\n", report.healthy.size());
+        if (!report.all_zero.empty())  // suspicious, not fatal: e.g. a ReLU that never fires
+          std::cerr << "warning: some gradients are exactly zero:\n" << report << "\n";
+        std::printf("grad flow ok: %zu of %zu parameters got finite non-zero gradients\n",
+                    report.healthy.size(), model->parameters().size());
       }
       nn::utils::clip_grad_norm_(model->parameters(), /*max_norm=*/5.0);
       optimizer.step();
