@@ -48,8 +48,12 @@ std::shared_ptr<const data::Dataset> train_subset() {
   return subset;
 }
 
-// A narrow SmallCNN (same layers, fewer channels) so the test stays fast.
-nn::SmallCNN make_model() { return nn::SmallCNN(nn::SmallCNNOptions().channels(8, 16).hidden(64).dropout(0.2)); }
+// A narrow SmallCNN (same layers, fewer channels) so the test stays fast; its
+// Dropout still draws from the default generator, which the checkpoint saves.
+nn::SmallCNN make_model(uint64_t init_seed) {
+  manual_seed(init_seed);
+  return nn::SmallCNN(nn::SmallCNNOptions().channels(8, 16).hidden(64).dropout(0.2));
+}
 
 data::DataLoaderOptions loader_options() {
   return data::DataLoaderOptions(kBatch).shuffle(true).seed(7).num_workers(2).drop_last(true);
@@ -63,7 +67,7 @@ struct Run {
   data::DataLoader loader;
 
   Run(uint64_t init_seed, double lr, int64_t total_steps)
-      : model((manual_seed(init_seed), make_model())),
+      : model(make_model(init_seed)),
         optimizer(model->parameters(), optim::AdamOptions(lr)),
         scheduler(optimizer, optim::OneCycleLROptions({lr}, total_steps).pct_start(0.2)),
         loader(train_subset(), loader_options()) {}
