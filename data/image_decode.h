@@ -22,7 +22,7 @@ namespace lucid::data {
 
 enum class ColorMode { Native = 0, Gray = 1, GrayAlpha = 2, RGB = 3, RGBA = 4 };
 
-inline constexpr int64_t kMaxImagePixels = int64_t(1) << 26;  // 67M pixels (8192 x 8192)
+// kMaxImagePixels (67M pixels, 8192 x 8192) lives in data/transforms/image.h.
 
 Image decode_image(const uint8_t* data, size_t size, const std::string& name = "<memory>",
                    ColorMode mode = ColorMode::Native);

@@ -2,7 +2,9 @@
 // their shifted targets, padding that cross_entropy ignores, sizes, errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 
@@ -232,4 +234,19 @@ TEST_CASE("Padded targets add no loss: cross_entropy ignores kIgnoreIndex") {
   const Tensor padded = nn::functional::cross_entropy(logits, last.target);
   const Tensor real = nn::functional::cross_entropy(logits.narrow(0, 0, 1), last.target.narrow(0, 0, 1));
   CHECK(padded.item<double>() == doctest::Approx(real.item<double>()).epsilon(1e-12));
+}
+
+TEST_CASE("TextDataset: a stride longer than the block never makes an all-padding window") {
+  const auto tok = letters();
+  // "abcdefghij": 9 (input, next) pairs. Block 2, stride 5: windows start at 0 and 5;
+  // a third one would start at 10, past the last pair, with nothing but padding.
+  const data::text::TextDataset ds("abcdefghij", tok, 2, {.stride = 5, .pad_id = 0});
+  REQUIRE(ds.size() == 2);
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const std::vector<int64_t> t = values(ds.get(i).target);
+    CHECK(std::count(t.begin(), t.end(), kIgnoreIndex) < static_cast<std::ptrdiff_t>(t.size()));
+  }
+  // A huge stride: one window, and no overflow in the count.
+  const int64_t huge = std::numeric_limits<int64_t>::max() - 3;
+  CHECK(data::text::TextDataset("abcdefghij", tok, 2, {.stride = huge, .pad_id = 0}).size() == 1);
 }

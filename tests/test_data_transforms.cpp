@@ -289,3 +289,18 @@ TEST_CASE("Lambda wraps a function on Images or Tensors") {
   Lambda noise("noise", [](Tensor t) { return t; }, Randomness::Random);
   CHECK(Compose(ToTensor(), noise).eval().name() == "Compose(ToTensor)");
 }
+
+TEST_CASE("absurd sizes and paddings are errors, not huge allocations") {
+  const Image small = pattern(1, 1, 3);
+  const int64_t huge = int64_t(1) << 40;
+  CHECK_THROWS_WITH_AS(RandomCrop({1, 1}, huge).apply_image(small), doctest::Contains("pad"), lucid::Error);
+  CHECK_THROWS_WITH_AS(resize(small, {huge, huge}), doctest::Contains("Resize"), lucid::Error);
+  CHECK_THROWS_WITH_AS(Resize{huge}, doctest::Contains("Resize"), lucid::Error);
+  CHECK_THROWS_WITH_AS(Resize(int64_t(1) << 20).apply_image(pattern(1, 4096, 3)), doctest::Contains("Resize"),
+                       lucid::Error);
+  CHECK_THROWS_WITH_AS(Image(huge, huge, 3), doctest::Contains("not a valid image"), lucid::Error);
+  // Extreme aspect ratios stay defined (the side lengths are clamped before conversion).
+  const Image out = apply(RandomResizedCrop({4, 4}, {0.5, 1.0}, {1e-300, 1e300}), pattern(8, 8, 3), 0);
+  CHECK(out.height == 4);
+  CHECK(out.width == 4);
+}

@@ -24,9 +24,12 @@ TextDataset::TextDataset(std::string_view text, std::shared_ptr<const Tokenizer>
     if (pairs >= block_size) size_ = static_cast<size_t>((pairs - block_size) / stride + 1);
   } else if (pairs >= 1) {
     // Window k covers targets up to k*stride + block_size; stop at the first
-    // one reaching the last pair.
+    // one reaching the last pair, and never start a window past the last pair
+    // (stride > block_size would otherwise make an all-padding window).
+    // ceil(a / b) written as a / b + (a % b != 0), which cannot overflow.
+    const auto ceil_div = [](int64_t a, int64_t b) { return a / b + (a % b != 0); };
     const int64_t beyond_first = std::max<int64_t>(0, pairs - block_size);
-    size_ = static_cast<size_t>(1 + (beyond_first + stride - 1) / stride);
+    size_ = static_cast<size_t>(std::min(1 + ceil_div(beyond_first, stride), ceil_div(pairs, stride)));
   }
   LUCID_CHECK(size_ > 0, "TextDataset: the text is ", ids_.size(), " tokens, too short for one window (needs ",
               options_.tail == Tail::Drop ? block_size + 1 : 2, " with ",

@@ -12,7 +12,8 @@ namespace lucid::data {
 namespace {
 
 void check_size(Size2 size, const char* step) {
-  LUCID_CHECK(size.height > 0 && size.width > 0, step, ": size must be positive, got ",
+  LUCID_CHECK(size.height > 0 && size.width > 0 && size.height <= kMaxImagePixels / size.width,
+              step, ": size must be positive and at most ", kMaxImagePixels, " pixels, got ",
               size.height, "x", size.width);
 }
 
@@ -21,6 +22,13 @@ void check_nonempty(const Image& image, const char* step) {
   check_image(image, step);
   LUCID_CHECK(image.height > 0 && image.width > 0, step, ": image is empty (", image.height, "x",
               image.width, ")");
+}
+
+// A computed side length as int64: clamped first, since converting a double
+// beyond int64's range (or NaN) is undefined; the size checks then reject it.
+int64_t to_side(double v) {
+  if (!(v > 0.0)) return 0;
+  return v >= 0x1p62 ? int64_t(1) << 62 : int64_t(v);
 }
 
 // Source coordinates and weights of one output axis for align_corners=False.
@@ -63,6 +71,9 @@ Image pad(const Image& image, int64_t top, int64_t bottom, int64_t left, int64_t
   LUCID_CHECK(top >= 0 && bottom >= 0 && left >= 0 && right >= 0,
               "pad: padding must be >= 0, got top ", top, " bottom ", bottom, " left ", left,
               " right ", right);
+  LUCID_CHECK(top <= kMaxImagePixels && bottom <= kMaxImagePixels && left <= kMaxImagePixels &&
+                  right <= kMaxImagePixels,
+              "pad: padding of ", top, "/", bottom, "/", left, "/", right, " exceeds ", kMaxImagePixels);
   Image out(image.height + top + bottom, image.width + left + right, image.channels, fill);
   for (int64_t y = 0; y < image.height; ++y)
     std::memcpy(&out.at(y + top, left, 0), &image.at(y, 0, 0),
@@ -155,7 +166,8 @@ CenterCrop::CenterCrop(Size2 size) : size_(size) { check_size(size, "CenterCrop"
 Resize::Resize(Size2 size) : size_(size) { check_size(size, "Resize"); }
 
 Resize::Resize(int64_t smaller_edge) : smaller_edge_(smaller_edge) {
-  LUCID_CHECK(smaller_edge > 0, "Resize: size must be positive, got ", smaller_edge);
+  LUCID_CHECK(smaller_edge > 0 && smaller_edge <= kMaxImagePixels,
+              "Resize: size must be positive and at most ", kMaxImagePixels, ", got ", smaller_edge);
 }
 
 Image Resize::apply_image(Image image) const {
@@ -164,8 +176,8 @@ Image Resize::apply_image(Image image) const {
   // torchvision: the long side becomes int(size * long / short), truncated.
   const int64_t s = smaller_edge_;
   if (image.height <= image.width)
-    return resize(image, {s, int64_t(double(s) * double(image.width) / double(image.height))});
-  return resize(image, {int64_t(double(s) * double(image.height) / double(image.width)), s});
+    return resize(image, {s, to_side(double(s) * double(image.width) / double(image.height))});
+  return resize(image, {to_side(double(s) * double(image.height) / double(image.width)), s});
 }
 
 RandomResizedCrop::RandomResizedCrop(Size2 size, std::pair<double, double> scale,
@@ -194,8 +206,8 @@ Image RandomResizedCrop::apply_image(Image image) const {
   for (int attempt = 0; attempt < 10; ++attempt) {
     double target = area * draw_uniform(scale_.first, scale_.second);
     double aspect = std::exp(log_r0 == log_r1 ? log_r0 : draw_uniform(log_r0, log_r1));
-    int64_t w = int64_t(std::nearbyint(std::sqrt(target * aspect)));
-    int64_t h = int64_t(std::nearbyint(std::sqrt(target / aspect)));
+    int64_t w = to_side(std::nearbyint(std::sqrt(target * aspect)));
+    int64_t h = to_side(std::nearbyint(std::sqrt(target / aspect)));
     if (0 < w && w <= image.width && 0 < h && h <= image.height) {
       int64_t top = draw_randint(0, image.height - h + 1);
       int64_t left = draw_randint(0, image.width - w + 1);
@@ -206,9 +218,9 @@ Image RandomResizedCrop::apply_image(Image image) const {
   int64_t w = image.width, h = image.height;
   const double in_ratio = W / H;
   if (in_ratio < ratio_.first)
-    h = std::max<int64_t>(1, int64_t(std::nearbyint(double(w) / ratio_.first)));
+    h = std::max<int64_t>(1, to_side(std::nearbyint(double(w) / ratio_.first)));
   else if (in_ratio > ratio_.second)
-    w = std::max<int64_t>(1, int64_t(std::nearbyint(double(h) * ratio_.second)));
+    w = std::max<int64_t>(1, to_side(std::nearbyint(double(h) * ratio_.second)));
   h = std::min(h, image.height);
   w = std::min(w, image.width);
   return resize(crop(image, (image.height - h) / 2, (image.width - w) / 2, {h, w}), size_);
