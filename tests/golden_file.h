@@ -6,6 +6,7 @@
 //   record(records, name)            a record's tensor (error if missing)
 //   check_close(where, got, want, tol)  FAIL_CHECK naming the first bad element
 //   check_cases_match(file, cases, registry, what)  the file's cases and lucid's registry agree
+//   In, Outs                         a case's inputs by name; what lucid computed, by name
 #pragma once
 #include <doctest/doctest.h>
 
@@ -169,5 +170,26 @@ void check_cases_match(const std::string& file, const std::vector<GoldenCase>& c
   for (const auto& entry : registry)
     CHECK_MESSAGE(in_file.count(entry.first) == 1, "registry case ", entry.first, " is not in ", file);
 }
+
+// A case's inputs by name, for the registry rows of the golden tests.
+class In {
+ public:
+  explicit In(const std::vector<Record>& records) : records_(records) {}
+  const Tensor& operator[](const std::string& name) const {
+    if (const Tensor* t = find(records_, name)) return *t;
+    throw Error("goldens: the case has no input named '" + name + "'");
+  }
+
+ private:
+  const std::vector<Record>& records_;
+};
+
+// What lucid computed, by name; a lone Tensor is the output "out".
+struct Outs {
+  std::vector<Record> records;
+  Outs(Tensor out) : records{{"out", std::move(out)}} {}  // NOLINT: implicit, for one-line rows
+  Outs(std::initializer_list<Record> r) : records(r) {}
+  Outs(std::vector<Record> r) : records(std::move(r)) {}
+};
 
 }  // namespace lucid::testing

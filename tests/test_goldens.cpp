@@ -41,28 +41,6 @@ const std::vector<GoldenCase>& goldens() {
 
 // ---- the registry: case name -> the same call in lucid ------------------------
 
-// The case's inputs by name.
-class In {
- public:
-  explicit In(const std::vector<Record>& records) : records_(records) {}
-  const Tensor& operator[](const std::string& name) const {
-    for (const Record& r : records_)
-      if (r.name == name) return r.value;
-    throw Error("goldens: the case has no input named '" + name + "'");
-  }
-
- private:
-  const std::vector<Record>& records_;
-};
-
-// The op's outputs by name; a lone Tensor is the output "out".
-struct Outs {
-  std::vector<Record> records;
-  Outs(Tensor out) : records{{"out", std::move(out)}} {}  // NOLINT: implicit, for one-line rows
-  Outs(std::initializer_list<Record> r) : records(r) {}
-  Outs(std::vector<Record> r) : records(std::move(r)) {}
-};
-
 using Op = std::function<Outs(const In&)>;
 
 Outs values_indices(const std::tuple<Tensor, Tensor>& vi) {

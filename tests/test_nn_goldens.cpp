@@ -47,26 +47,6 @@ const std::vector<GoldenCase>& goldens() {
   return cases;
 }
 
-// The case's inputs by name (state.* and grad_out excluded by the caller's choice).
-class In {
- public:
-  explicit In(const std::vector<Record>& records) : records_(records) {}
-  const Tensor& operator[](const std::string& name) const {
-    if (const Tensor* t = find(records_, name)) return *t;
-    throw Error("nn goldens: the case has no input named '" + name + "'");
-  }
-
- private:
-  const std::vector<Record>& records_;
-};
-
-// The module's outputs by name; a lone Tensor is the output "out".
-struct Outs {
-  std::vector<Record> records;
-  Outs(Tensor out) : records{{"out", std::move(out)}} {}  // NOLINT: implicit, for one-line rows
-  Outs(std::initializer_list<Record> r) : records(r) {}
-};
-
 // A case: builds the lucid module, and calls it on the case's inputs.
 struct NnCase {
   std::function<std::shared_ptr<nn::Module>()> make;
