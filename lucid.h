@@ -6,6 +6,7 @@
 #include <lucid/kernels/error.h>
 #include <lucid/kernels/factory.h>
 #include <lucid/kernels/ordered_dict.h>
+#include <lucid/kernels/cuda/runtime.h>
 #include <lucid/kernels/philox.h>
 #include <lucid/kernels/storage.h>
 #include <lucid/kernels/tensor.h>

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include <lucid/kernels/cpu/copy.h>
+#include <lucid/kernels/cuda/copy.h>
+#include <lucid/kernels/cuda/runtime.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/philox.h>
 
@@ -14,8 +16,10 @@ namespace {
 Tensor make(const Shape& size, const TensorOptions& opt) {
   for (int64_t d : size)
     LUCID_CHECK(d >= 0, "empty: negative dimension ", d, " in size ", size);
+  cuda::check_device("empty", opt.device_);
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(numel_of(size) * lucid::element_size(opt.dtype_), opt.device_);
+  impl->storage = std::make_shared<Storage>(numel_of(size) * lucid::element_size(opt.dtype_), opt.device_,
+                                            opt.pinned_memory_);
   impl->sizes = size;
   impl->strides = contiguous_strides(size);
   impl->dtype = opt.dtype_;
@@ -30,7 +34,7 @@ Tensor make(const Shape& size, const TensorOptions& opt) {
 Tensor from_doubles(const std::vector<double>& v, const Shape& size, const TensorOptions& opt) {
   Tensor tmp = from_blob(const_cast<double*>(v.data()), size, kFloat64);
   Tensor out = make(size, opt.requires_grad(false));
-  dispatch("tensor", out.device(), [&] { cpu::copy(out, tmp); });
+  out.copy_(tmp);  // to any device
   out.requires_grad_(opt.requires_grad_);
   return out;
 }
@@ -41,7 +45,7 @@ Tensor empty(const Shape& size, TensorOptions opt) { return make(size, opt); }
 
 Tensor full(const Shape& size, double value, TensorOptions opt) {
   Tensor t = make(size, opt);
-  dispatch("full", t.device(), [&] { cpu::fill(t, value); });
+  dispatch("full", t.device(), [&] { cpu::fill(t, value); }, [&] { cuda::fill(t, value); });
   return t;
 }
 Tensor zeros(const Shape& size, TensorOptions opt) { return full(size, 0.0, opt); }
@@ -162,7 +166,7 @@ Tensor tensor(const std::vector<int64_t>& values, TensorOptions opt) {
   // through int64 directly: doubles cannot hold every int64
   Tensor tmp = from_blob(const_cast<int64_t*>(values.data()), {static_cast<int64_t>(values.size())}, kInt64);
   Tensor out = make(tmp.sizes(), opt.requires_grad(false));
-  dispatch("tensor", out.device(), [&] { cpu::copy(out, tmp); });
+  out.copy_(tmp);  // to any device
   return out;
 }
 Tensor scalar_tensor(double value, TensorOptions opt) { return full({}, value, opt); }

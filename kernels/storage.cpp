@@ -1,3 +1,4 @@
+#include <lucid/kernels/cuda/runtime.h>
 #include <lucid/kernels/error.h>
 #include <lucid/kernels/storage.h>
 
@@ -17,14 +18,26 @@ void note_alloc(int64_t n) {
 }
 }  // namespace
 
-Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  LUCID_CHECK(device.is_cpu(), "Storage: device ", device.str(),
-              " needs the CUDA backend (lucid was built without CUDA)");
-  size_t rounded = (nbytes + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
-  data_ = std::aligned_alloc(64, rounded);
-  LUCID_CHECK(data_ != nullptr, "Storage: out of memory allocating ", nbytes, " bytes on cpu (",
-              g_cpu_allocated.load(), " bytes allocated)");
+Storage::Storage(size_t nbytes, Device device, bool pinned)
+    : nbytes_(nbytes), device_(device), pinned_(pinned) {
+  LUCID_CHECK(!pinned || device.is_cpu(), "Storage: only CPU memory can be pinned, not ", device.str());
+  if (device.is_cuda()) {
+    cuda::check_device("Storage", device);
+    data_ = cuda::detail::device_alloc(nbytes, device.index);  // throws on out of memory
+    deleter_ = [d = device.index](void* p) { cuda::detail::device_free(p, d); };
+    return;
+  }
+  if (pinned) {
+    data_ = cuda::detail::pinned_alloc(nbytes);
+    deleter_ = [](void* p) { cuda::detail::pinned_free(p); };
+  } else {
+    size_t rounded = (nbytes + 63) / 64 * 64;
+    if (rounded == 0) rounded = 64;
+    data_ = std::aligned_alloc(64, rounded);
+    LUCID_CHECK(data_ != nullptr, "Storage: out of memory allocating ", nbytes, " bytes on cpu (",
+                g_cpu_allocated.load(), " bytes allocated)");
+  }
+  counted_ = true;
   note_alloc(static_cast<int64_t>(nbytes));
 }
 
@@ -34,22 +47,33 @@ Storage::Storage(void* data, size_t nbytes, Device device, std::function<void(vo
 }
 
 Storage::~Storage() {
-  if (deleter_) {
-    try {
-      deleter_(data_);
-    } catch (...) {
-      // destructors never throw: a throwing user deleter is ignored
-    }
-  } else {
+  if (counted_) g_cpu_allocated.fetch_sub(static_cast<int64_t>(nbytes_));
+  if (!deleter_) {
     std::free(data_);
-    g_cpu_allocated.fetch_sub(static_cast<int64_t>(nbytes_));
+    return;
+  }
+  try {
+    deleter_(data_);
+  } catch (...) {
+    // destructors never throw: a throwing user deleter is ignored
   }
 }
 
-int64_t memory_allocated(Device d) { return d.is_cpu() ? g_cpu_allocated.load() : 0; }
-int64_t max_memory_allocated(Device d) { return d.is_cpu() ? g_cpu_peak.load() : 0; }
+int64_t memory_allocated(Device d) {
+  return d.is_cpu() ? g_cpu_allocated.load() : cuda::memory_allocated(d.index);
+}
+int64_t max_memory_allocated(Device d) {
+  return d.is_cpu() ? g_cpu_peak.load() : cuda::max_memory_allocated(d.index);
+}
+int64_t memory_reserved(Device d) { return d.is_cpu() ? g_cpu_allocated.load() : cuda::memory_reserved(d.index); }
+int64_t max_memory_reserved(Device d) {
+  return d.is_cpu() ? g_cpu_peak.load() : cuda::max_memory_reserved(d.index);
+}
 void reset_peak_memory_stats(Device d) {
-  if (d.is_cpu()) g_cpu_peak.store(g_cpu_allocated.load());
+  if (d.is_cpu())
+    g_cpu_peak.store(g_cpu_allocated.load());
+  else
+    cuda::reset_peak_memory_stats(d.index);
 }
 
 }  // namespace lucid

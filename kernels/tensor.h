@@ -34,6 +34,7 @@ struct TensorOptions {
   ScalarType dtype_ = kFloat32;
   Device device_ = Device();
   bool requires_grad_ = false;
+  bool pinned_memory_ = false;  // page-locked CPU memory (needs CUDA): fast async copies to a GPU
 
   TensorOptions() = default;
   TensorOptions(ScalarType t) : dtype_(t) {}  // NOLINT: zeros({2}, kInt64)
@@ -42,6 +43,7 @@ struct TensorOptions {
   TensorOptions dtype(ScalarType t) const { auto o = *this; o.dtype_ = t; return o; }
   TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
   TensorOptions requires_grad(bool r = true) const { auto o = *this; o.requires_grad_ = r; return o; }
+  TensorOptions pinned_memory(bool p = true) const { auto o = *this; o.pinned_memory_ = p; return o; }
 };
 inline TensorOptions dtype(ScalarType t) { return TensorOptions().dtype(t); }
 inline TensorOptions device(Device d) { return TensorOptions().device(d); }
@@ -125,10 +127,16 @@ class Tensor {
 
   // conversion and copies
   Tensor to(ScalarType dtype) const;   // copy unless already that dtype
-  Tensor to(Device device) const;      // copy unless already there
+  // copy unless already there; non_blocking: do not wait for a copy between a
+  // GPU and pinned CPU memory (synchronize before reading the result on the host)
+  Tensor to(Device device, bool non_blocking = false) const;
   Tensor cpu() const { return to(Device()); }
+  Tensor cuda() const;                 // to the current CUDA device
+  Tensor pin_memory() const;           // a copy in page-locked CPU memory
+  bool is_pinned() const;
   Tensor clone() const;                // packed copy, recorded by autograd
-  Tensor& copy_(const Tensor& src);    // in place, with broadcasting and dtype conversion
+  // in place, with broadcasting and dtype conversion; across devices too
+  Tensor& copy_(const Tensor& src, bool non_blocking = false);
   Tensor& fill_(double value);
   Tensor& zero_() { return fill_(0.0); }
 
@@ -250,7 +258,7 @@ template <class T>
 T Tensor::item() const {
   LUCID_CHECK(numel() == 1, "item: a tensor with ", numel(), " elements (shape ", sizes(),
               ") cannot be converted to a scalar");
-  LUCID_CHECK(is_cpu(), "item: tensor is on ", device().str(), "; call .cpu() first");
+  if (!is_cpu()) return cpu().item<T>();  // waits for the GPU
   return visit_dtype(dtype(), [&](auto x) -> T {
     using S = decltype(x);
     S v = *static_cast<const S*>(raw_data());

@@ -2,9 +2,12 @@
 # The test command: installs what is missing (Debian packages), configures,
 # builds and runs every test.
 #
-#   scripts/test.sh             Release build in build/, all CTest tests
+#   scripts/test.sh             Release build in build/, all CTest tests; builds the
+#                               CUDA backend when the toolkit is found (GPU tests,
+#                               label "gpu", skip when no GPU is usable)
 #   scripts/test.sh --sanitize  the same suite under AddressSanitizer and
-#                               UndefinedBehaviorSanitizer, in build-asan/
+#                               UndefinedBehaviorSanitizer, in build-asan/ (CPU-only
+#                               build: LUCID_CUDA=OFF, so that build is tested too)
 #   scripts/test.sh --tsan      the tests labelled "threads" (tests/CMakeLists.txt)
 #                               under ThreadSanitizer, in build-tsan/
 set -euo pipefail
@@ -35,7 +38,7 @@ if [[ $mode == release ]]; then
 elif [[ $mode == tsan ]]; then
   dir=build-tsan
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-    -DLUCID_TSAN=ON -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF -DLUCID_BUILD_EXAMPLES=OFF
+    -DLUCID_TSAN=ON -DLUCID_CUDA=OFF -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF -DLUCID_BUILD_EXAMPLES=OFF
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   # Build only the tests labelled "threads" (their names come from CTest).
   mapfile -t targets < <(ctest --test-dir "$dir" -N -L threads | sed -n 's/^ *Test *#[0-9]*: *//p')
@@ -50,7 +53,7 @@ else
   dir=build-asan
   # -O1 keeps the sanitized gradient checks fast enough; benchmarks are not built.
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-    -DLUCID_SANITIZE=ON -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF
+    -DLUCID_SANITIZE=ON -DLUCID_CUDA=OFF -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi

@@ -9,6 +9,7 @@
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/copy.h>
 #include <lucid/kernels/cpu/elementwise.h>
+#include <lucid/kernels/cuda/copy.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 #include <lucid/kernels/philox.h>
@@ -61,25 +62,32 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
 
 }  // namespace
 
-Tensor& Tensor::copy_(const Tensor& src) {
+Tensor& Tensor::copy_(const Tensor& src, bool non_blocking) {
   check_writable("copy_", *this, src);
   LUCID_CHECK(src.defined(), "copy_: undefined source tensor");
   Shape b = broadcast_shapes(sizes(), src.sizes(), "copy_");
   LUCID_CHECK(b == sizes(), "copy_: source of shape ", src.sizes(),
               " cannot be broadcast to destination of shape ", sizes());
-  LUCID_CHECK(src.device() == device(), "copy_: copying from ", src.device().str(), " to ",
-              device().str(), " needs the CUDA backend (lucid was built without CUDA)");
+  if (src.device() != device()) {  // across devices: kernels/cuda/transfer.cpp
+    cuda::check_device("copy_", src.device());
+    cuda::check_device("copy_", device());
+    Tensor s = src.detach().expand(sizes());
+    if (s.dtype() != dtype() || !s.is_contiguous()) s = s.to(dtype()).contiguous();
+    cuda::detail::copy_between_devices(*this, s, non_blocking);
+    storage()->bump_version();
+    return *this;
+  }
   // An overlapping source (copying a tensor into a view of itself) is read
   // from a private copy first.
   Tensor s = src.storage() == storage() ? src.detach().clone() : src;
-  dispatch("copy_", device(), [&] { cpu::copy(*this, s); });
+  dispatch("copy_", device(), [&] { cpu::copy(*this, s); }, [&] { cuda::copy(*this, s); });
   storage()->bump_version();
   return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
   check_writable("fill_", *this);
-  dispatch("fill_", device(), [&] { cpu::fill(*this, value); });
+  dispatch("fill_", device(), [&] { cpu::fill(*this, value); }, [&] { cuda::fill(*this, value); });
   storage()->bump_version();
   return *this;
 }

@@ -4,6 +4,8 @@
 #include <lucid/autograd/ops/reduce.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/copy.h>
+#include <lucid/kernels/cuda/copy.h>
+#include <lucid/kernels/cuda/runtime.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -259,7 +261,7 @@ Tensor Tensor::flatten(int64_t start, int64_t end) const {
 // ---- copies ----------------------------------------------------------------------
 Tensor Tensor::clone() const {
   Tensor out = empty(sizes(), options());
-  dispatch("clone", device(), [&] { cpu::copy(out, *this); });
+  dispatch("clone", device(), [&] { cpu::copy(out, *this); }, [&] { cuda::copy(out, *this); });
   // d/dx clone(x) = g
   record_view("clone", *this, out, [](const Tensor& g, const Shape&) { return g; });
   return out;
@@ -270,7 +272,7 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::to(ScalarType t) const {
   if (t == dtype()) return *this;
   Tensor out = empty(sizes(), options().dtype(t));
-  dispatch("to", device(), [&] { cpu::copy(out, *this); });
+  dispatch("to", device(), [&] { cpu::copy(out, *this); }, [&] { cuda::copy(out, *this); });
   if (lucid::is_floating_point(t)) {
     // d/dx x.to(t) = g.to(x's dtype)
     const ScalarType from = dtype();
@@ -279,11 +281,36 @@ Tensor Tensor::to(ScalarType t) const {
   return out;
 }
 
-Tensor Tensor::to(Device d) const {
+Tensor Tensor::to(Device d, bool non_blocking) const {
   if (d == device()) return *this;
-  throw Error("to: copying from " + device().str() + " to " + d.str() +
-              " needs the CUDA backend (lucid was built without CUDA)");
+  const std::string op = "to: copying from " + device().str() + " to " + d.str();
+  cuda::check_device(op.c_str(), d);
+  Tensor out = empty(sizes(), TensorOptions(dtype()).device(d));
+  {
+    NoGradGuard ng;
+    out.copy_(*this, non_blocking);
+  }
+  // d/dx x.to(device) = g.to(x's device)
+  const Device from = device();
+  record_view("to", *this, out, [from](const Tensor& g, const Shape&) { return g.to(from); });
+  return out;
 }
+
+Tensor Tensor::cuda() const { return to(Device(kCUDA, cuda::current_device())); }
+
+Tensor Tensor::pin_memory() const {
+  LUCID_CHECK(is_cpu(), "pin_memory: only CPU tensors can be pinned, this one is on ", device().str());
+  if (is_pinned()) return *this;
+  Tensor out = empty(sizes(), options().pinned_memory(true));
+  {
+    NoGradGuard ng;
+    out.copy_(*this);
+  }
+  record_view("pin_memory", *this, out, [](const Tensor& g, const Shape&) { return g; });
+  return out;
+}
+
+bool Tensor::is_pinned() const { return storage()->is_pinned(); }
 
 // ---- autograd handles -----------------------------------------------------------
 Tensor Tensor::detach() const { return make_view(*this, sizes(), strides(), storage_offset()); }

@@ -1,0 +1,112 @@
+// Device memory: one CachingAllocator (kernels/caching_allocator.h) per GPU,
+// backed by cudaMalloc/cudaFree; and page-locked host memory for fast,
+// asynchronous host-to-device copies.
+#include <lucid/kernels/caching_allocator.h>
+#include <lucid/kernels/cuda/check.h>
+#include <lucid/kernels/error.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace lucid::cuda {
+
+namespace {
+
+CachingAllocator::Backend cuda_backend(int device) {
+  CachingAllocator::Backend b;
+  b.raw_alloc = [device](size_t n) -> void* {
+    DeviceGuard g(device);
+    void* p = nullptr;
+    const cudaError_t err = cudaMalloc(&p, n);
+    if (err == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();  // out of memory is not sticky: clear it and report nullptr
+      return nullptr;
+    }
+    LUCID_CUDA_CHECK(err);
+    return p;
+  };
+  // cudaFree waits for the device; at program exit the runtime may already be
+  // unloading, so errors here are ignored (a destructor must not throw).
+  b.raw_free = [device](void* p) {
+    if (cudaSetDevice(device) == cudaSuccess) (void)cudaFree(p);
+  };
+  b.describe = [device] {
+    DeviceGuard g(device);
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return "cuda:" + std::to_string(device);
+    }
+    return lucid::detail::str_cat("cuda:", device, " (", free_b, " bytes free of ", total_b, ")");
+  };
+  return b;
+}
+
+// Created on first use; lives until exit (tensors may die in static destructors).
+CachingAllocator& allocator(int device) {
+  static std::vector<std::unique_ptr<CachingAllocator>>* all = [] {
+    auto* v = new std::vector<std::unique_ptr<CachingAllocator>>();
+    for (int d = 0; d < device_count(); ++d) v->push_back(std::make_unique<CachingAllocator>(cuda_backend(d)));
+    return v;
+  }();
+  const int d = device < 0 ? current_device() : device;
+  LUCID_CHECK(d < static_cast<int>(all->size()), "cuda: device ", d, " does not exist (", all->size(),
+              " CUDA devices)");
+  return *(*all)[d];
+}
+
+std::atomic<bool>& poison() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("LUCID_CUDA_POISON");
+    return env != nullptr && std::string(env) == "1";
+  }()};
+  return on;
+}
+
+}  // namespace
+
+void detail::set_poison_allocations(bool on) { poison() = on; }
+
+void* detail::device_alloc(size_t nbytes, int device) {
+  void* s = current_stream_handle(device);
+  void* p = allocator(device).allocate(nbytes, reinterpret_cast<uintptr_t>(s));
+  if (poison() && nbytes > 0) {
+    DeviceGuard g(device < 0 ? current_device() : device);
+    LUCID_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, nbytes, static_cast<cudaStream_t>(s)));
+  }
+  return p;
+}
+
+void detail::device_free(void* ptr, int device) { allocator(device).free(ptr); }
+
+void* detail::pinned_alloc(size_t nbytes) {
+  LUCID_CHECK(is_available(), "pin_memory: no CUDA device: ", unavailable_reason());
+  void* p = nullptr;
+  LUCID_CUDA_CHECK(cudaHostAlloc(&p, nbytes == 0 ? 1 : nbytes, cudaHostAllocDefault));
+  return p;
+}
+
+// An asynchronous copy from the block may still be in flight: wait for the
+// device first (simple and safe; PyTorch instead records an event per block).
+void detail::pinned_free(void* ptr) {
+  (void)cudaDeviceSynchronize();
+  (void)cudaFreeHost(ptr);
+}
+
+// Without a GPU nothing was ever allocated: the statistics read 0.
+int64_t memory_allocated(int device) { return is_available() ? allocator(device).stats().allocated : 0; }
+int64_t max_memory_allocated(int device) { return is_available() ? allocator(device).stats().max_allocated : 0; }
+int64_t memory_reserved(int device) { return is_available() ? allocator(device).stats().reserved : 0; }
+int64_t max_memory_reserved(int device) { return is_available() ? allocator(device).stats().max_reserved : 0; }
+void reset_peak_memory_stats(int device) {
+  if (is_available()) allocator(device).reset_peak_stats();
+}
+
+void empty_cache() {
+  for (int d = 0; d < device_count(); ++d) allocator(d).empty_cache();
+}
+
+}  // namespace lucid::cuda

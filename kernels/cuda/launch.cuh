@@ -1,0 +1,119 @@
+// What every lucid CUDA kernel file shares: dtype mapping and conversion,
+// strided indexing (any layout: transposed, sliced, broadcast), and launch
+// geometry. Included by .cu files only.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <lucid/kernels/cuda/check.h>
+#include <lucid/kernels/error.h>
+#include <lucid/kernels/tensor.h>
+
+namespace lucid::cuda {
+
+// ---- dtypes ----------------------------------------------------------------------
+// lucid's BFloat16/Half are host types with the same bits as CUDA's.
+template <class T> struct DeviceTypeOf { using type = T; };
+template <> struct DeviceTypeOf<BFloat16> { using type = __nv_bfloat16; };
+template <> struct DeviceTypeOf<Half> { using type = __half; };
+template <class T> using device_t = typename DeviceTypeOf<T>::type;
+
+// visit_dtype with the device type: fn(T{}) for T in float, double, __nv_bfloat16,
+// __half, int64_t, int32_t, uint8_t, bool.
+template <class Fn>
+decltype(auto) visit_device_dtype(ScalarType t, Fn&& fn) {
+  return visit_dtype(t, [&](auto x) { return fn(device_t<decltype(x)>{}); });
+}
+
+// Float32 and float64 do the math; fn(float{}) or fn(double{}).
+template <class Fn>
+decltype(auto) visit_float_dtype(const char* op, ScalarType t, Fn&& fn) {
+  if (t == kFloat32) return fn(float{});
+  if (t == kFloat64) return fn(double{});
+  throw Error(std::string(op) + ": CUDA kernel supports float32 and float64, got " + dtype_name(t));
+}
+
+template <class T>
+inline constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+
+// D(s) with lucid's rules (kernels/cpu/copy.cpp): 16-bit floats go through
+// float; float -> int truncates, saturates at the range and maps NaN to 0.
+template <class D, class S>
+__host__ __device__ inline D convert(S s) {
+  if constexpr (std::is_same_v<D, S>) {
+    return s;
+  } else if constexpr (is_half_v<S>) {
+    return convert<D>(static_cast<float>(s));
+  } else if constexpr (is_half_v<D>) {
+    return D(static_cast<float>(s));
+  } else if constexpr (std::is_same_v<D, bool>) {
+    return s != S(0);
+  } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
+    if (s != s) return D(0);
+    if (s <= static_cast<S>(std::numeric_limits<D>::min())) return std::numeric_limits<D>::min();
+    if (s >= static_cast<S>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
+    return static_cast<D>(s);
+  } else {
+    return static_cast<D>(s);
+  }
+}
+
+// ---- strided indexing --------------------------------------------------------------
+// Element i of an N-operand op, in row-major order of `sizes`, lives at
+// base[k] + sum_d coord_d(i) * strides[k][d] for operand k. Passed to kernels
+// by value (it fits in the 4 KB parameter space).
+inline constexpr int kMaxDims = 12;
+
+template <int N>
+struct StridedIndexer {
+  int dims = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t strides[N][kMaxDims] = {};  // in elements; 0 for broadcast dims
+
+  // Element offsets of linear index i, for each operand.
+  __device__ inline void offsets(int64_t i, int64_t (&out)[N]) const {
+#pragma unroll
+    for (int k = 0; k < N; ++k) out[k] = 0;
+    for (int d = dims - 1; d >= 0; --d) {
+      const int64_t c = i % sizes[d];
+      i /= sizes[d];
+#pragma unroll
+      for (int k = 0; k < N; ++k) out[k] += c * strides[k][d];
+    }
+  }
+};
+
+// Operand k of `ops` broadcast to `shape` (stride 0 where it is expanded).
+template <int N>
+StridedIndexer<N> make_indexer(const char* op, const Shape& shape, const Tensor* const (&ops)[N]) {
+  LUCID_CHECK(static_cast<int>(shape.size()) <= kMaxDims, op, ": CUDA kernels take at most ", kMaxDims,
+              " dims, got shape ", shape);
+  StridedIndexer<N> ix;
+  ix.dims = static_cast<int>(shape.size());
+  for (int d = 0; d < ix.dims; ++d) ix.sizes[d] = shape[d];
+  for (int k = 0; k < N; ++k) {
+    const Tensor& t = *ops[k];
+    const int lead = ix.dims - static_cast<int>(t.dim());
+    for (int d = 0; d < ix.dims; ++d) {
+      const int td = d - lead;
+      ix.strides[k][d] = (td < 0 || t.sizes()[td] == 1) ? 0 : t.strides()[td];
+    }
+  }
+  return ix;
+}
+
+// ---- launch geometry ---------------------------------------------------------------
+inline constexpr int kThreads = 256;  // 8 warps: a good default for memory-bound kernels
+
+// Blocks for a grid-stride loop over n elements: enough to fill the GPU, capped
+// so the loop does the rest (the y/z limits never matter; x allows 2^31 - 1).
+inline unsigned blocks_for(int64_t n, int threads = kThreads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<unsigned>(b < 65536 ? (b > 0 ? b : 1) : 65536);
+}
+
+}  // namespace lucid::cuda
