@@ -5,7 +5,9 @@
 //   data        FashionMNIST train split, augmented inside get() by
 //               RandomCrop(28, padding 2) + RandomHorizontalFlip + ToTensor + Normalize;
 //               the test split uses train_transform.eval(): the same Normalize, no random steps
-//   loader      DataLoader: shuffled, seeded, 2 worker threads, drop_last
+//   device      a GPU when one is usable (lucid::cuda::is_available()), else the CPU
+//   loader      DataLoader: shuffled, seeded, 2 worker threads, drop_last; batches
+//               arrive on the device (from pinned memory on a GPU)
 //   model       nn::SmallCNN (2 conv blocks with BatchNorm, then an MLP head)
 //   optimizer   AdamW with two parameter groups (no weight decay on biases and norms)
 //   schedule    OneCycleLR, stepped once per batch
@@ -13,7 +15,7 @@
 //               -> clip_grad_norm_ -> optimizer.step -> scheduler.step
 //   validation  model->eval() under NoGradGuard, then model->train() again
 //
-// Usage: train_fashion_mnist [--epochs 2] [--batch-size 128] [--lr 0.006]
+// Usage: train_fashion_mnist [--device auto|cpu|cuda] [--epochs 2] [--batch-size 128] [--lr 0.006]
 //                            [--train-samples N] [--workers 2] [--seed 0] [--threads T]
 //                            [--log-every 100] [--root /usr/share/datasets/fashion-mnist]
 #include <lucid/lucid.h>
@@ -42,6 +44,7 @@ struct Config {
   int threads = 0;             // 0: lucid's default (hardware threads or LUCID_NUM_THREADS)
   int64_t log_every = 100;     // batches
   std::string root = "/usr/share/datasets/fashion-mnist";
+  std::string device = "auto";  // auto: cuda if a GPU is usable, else cpu
 };
 
 static Config parse_args(int argc, char** argv) {
@@ -49,7 +52,7 @@ static Config parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::printf("usage: %s [--epochs E] [--batch-size B] [--lr LR] [--train-samples N]\n"
+      std::printf("usage: %s [--device auto|cpu|cuda] [--epochs E] [--batch-size B] [--lr LR] [--train-samples N]\n"
                   "          [--workers W] [--seed S] [--threads T] [--log-every K] [--root DIR]\n",
                   argv[0]);
       std::exit(0);
@@ -68,10 +71,15 @@ static Config parse_args(int argc, char** argv) {
     else if (flag == "--threads") c.threads = std::atoi(v);
     else if (flag == "--log-every") c.log_every = std::atoll(v);
     else if (flag == "--root") c.root = v;
+    else if (flag == "--device") c.device = v;
     else {
       std::fprintf(stderr, "unknown flag %s (see --help)\n", flag.c_str());
       std::exit(2);
     }
+  }
+  if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") {
+    std::fprintf(stderr, "--device must be auto, cpu or cuda, got %s\n", c.device.c_str());
+    std::exit(2);
   }
   if (c.epochs < 1 || c.batch_size < 1 || c.log_every < 1 || !(c.lr > 0)) {
     std::fprintf(stderr, "--epochs, --batch-size, --log-every and --lr must be positive\n");
@@ -116,6 +124,12 @@ int main(int argc, char** argv) {
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);  // the model's initial weights
   const auto start = Clock::now();
+  const Device device = cfg.device == "cpu" || (cfg.device == "auto" && !cuda::is_available())
+                            ? Device(kCPU)
+                            : Device(kCUDA, 0);
+  std::string why;
+  if (device.is_cpu() && cfg.device == "auto") why = " (no GPU: " + cuda::unavailable_reason() + ")";
+  std::printf("device: %s%s\n", device.str().c_str(), why.c_str());
 
   // ---- data --------------------------------------------------------------------
   // Normalize's mean and std come from the training images themselves (ToTensor
@@ -143,15 +157,21 @@ int main(int argc, char** argv) {
                                                .shuffle(true)
                                                .seed(cfg.seed)
                                                .num_workers(cfg.workers)
-                                               .drop_last(true));
-  data::DataLoader test_loader(test_set, data::DataLoaderOptions(512).num_workers(cfg.workers));
+                                               .drop_last(true)
+                                               .device(device)
+                                               .pin_memory(device.is_cuda()));
+  data::DataLoader test_loader(test_set, data::DataLoaderOptions(512)
+                                             .num_workers(cfg.workers)
+                                             .device(device)
+                                             .pin_memory(device.is_cuda()));
   std::printf("train: %zu images, %zu batches of %zu per epoch; test: %zu images\n",
               train_set->size(), train_loader.size(), cfg.batch_size, test_set->size());
   std::printf("train transform: %s\neval transform:  %s\n", train_transform.name().c_str(),
               eval_transform.name().c_str());
 
   // ---- model -------------------------------------------------------------------
-  nn::SmallCNN model;
+  nn::SmallCNN model;  // initialized on the CPU (the same weights on every device), then moved
+  model->to(device);
   std::cout << model << "\n" << nn::parameter_count(*model) << " parameters\n";
 
   // ---- optimizer and schedule --------------------------------------------------
@@ -226,7 +246,7 @@ int main(int argc, char** argv) {
     std::printf("epoch %lld done: test loss %.4f  test accuracy %.4f  "
                 "memory %.1f MiB (peak %.1f MiB)  elapsed %.0f s\n",
                 static_cast<long long>(epoch), last_eval.loss, last_eval.accuracy,
-                mib(memory_allocated()), mib(max_memory_allocated()), seconds_since(start));
+                mib(memory_allocated(device)), mib(max_memory_allocated(device)), seconds_since(start));
     std::fflush(stdout);
   }
   std::printf("test accuracy %.4f after %lld epochs\n", last_eval.accuracy,
