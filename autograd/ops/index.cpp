@@ -6,6 +6,7 @@
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/index.h>
+#include <lucid/kernels/cuda/index.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -19,15 +20,24 @@ namespace {
 // A 1-D legacy empty tensor ([0]) is skipped by cat, as in PyTorch.
 bool skipped_by_cat(const Tensor& t) { return t.dim() == 1 && t.numel() == 0; }
 
-// Every index in [0, n), else an error naming the op, the bad value and the range.
-// It reads the indices, so it runs as a CPU kernel.
+// Every index in [0, n), else an error naming the op, the first bad value and
+// the range. On a GPU a kernel finds the first bad entry and the host reads back
+// one int64 (the op waits for the indices to be ready: the price of a clear error).
 void check_index_range(const char* op, const Tensor& index, int64_t n, const char* what) {
-  dispatch(op, index.device(), [&] {
-    const int64_t* idx = index.data_ptr<int64_t>();
-    for (int64_t i = 0; i < index.numel(); ++i)
-      LUCID_CHECK(idx[i] >= 0 && idx[i] < n, op, ": index ", idx[i], " is out of range for ", what,
-                  " of size ", n);
-  });
+  auto fail = [&](int64_t bad) {
+    throw Error(detail::str_cat(op, ": index ", bad, " is out of range for ", what, " of size ", n));
+  };
+  dispatch(
+      op, index.device(),
+      [&] {
+        const int64_t* idx = index.data_ptr<int64_t>();
+        for (int64_t i = 0; i < index.numel(); ++i)
+          if (idx[i] < 0 || idx[i] >= n) fail(idx[i]);
+      },
+      [&] {
+        int64_t bad = 0;
+        if (cuda::find_index_out_of_range(index, n, &bad)) fail(bad);
+      });
 }
 
 void check_index_tensor(const char* op, const Tensor& index) {
@@ -64,7 +74,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     out_shape[d] += t.size(d);
   }
   Tensor out = empty(out_shape, ref->options());
-  dispatch("cat", out.device(), [&] { cpu::cat(tensors, d, out); });
+  dispatch(
+      "cat", out.device(), [&] { cpu::cat(tensors, d, out); }, [&] { cuda::cat(tensors, d, out); });
   if (autograd::needs_grad(tensors)) {
     std::vector<int64_t> starts, lengths;
     int64_t at = 0;
@@ -166,13 +177,17 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     NoGradGuard ng;
     xc = x.contiguous();
   }
-  dispatch("index_select", x.device(), [&] { cpu::index_select(xc, d, idx, out); });
+  dispatch(
+      "index_select", x.device(), [&] { cpu::index_select(xc, d, idx, out); },
+      [&] { cuda::index_select(xc, d, idx, out); });
   if (autograd::needs_grad({&x}))
     // d index_select(x, d, idx) = zeros with g[.., j, ..] added at x[.., idx[j], ..]
     autograd::record("index_select", {x}, {&out}, {idx}, [d](const Context& c, const Grads& g) {
       Tensor gx = zeros(c.input_sizes(0), g[0].options());
       Tensor gc = g[0].contiguous();
-      dispatch("index_select_backward", gx.device(), [&] { cpu::index_add(gx, d, c.saved(0), gc); });
+      dispatch(
+          "index_select_backward", gx.device(), [&] { cpu::index_add(gx, d, c.saved(0), gc); },
+          [&] { cuda::index_add(gx, d, c.saved(0), gc); });
       return Grads{gx};
     });
   return out;
@@ -196,13 +211,17 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     NoGradGuard ng;
     xc = x.contiguous();
   }
-  dispatch("gather", x.device(), [&] { cpu::gather(xc, d, idx, out); });
+  dispatch(
+      "gather", x.device(), [&] { cpu::gather(xc, d, idx, out); },
+      [&] { cuda::gather(xc, d, idx, out); });
   if (autograd::needs_grad({&x}))
     // d gather(x, d, idx) = zeros with g[p] added at x[p with coordinate d = idx[p]]
     autograd::record("gather", {x}, {&out}, {idx}, [d](const Context& c, const Grads& g) {
       Tensor gx = zeros(c.input_sizes(0), g[0].options());
       Tensor gc = g[0].contiguous();
-      dispatch("gather_backward", gx.device(), [&] { cpu::scatter_add(gx, d, c.saved(0), gc); });
+      dispatch(
+          "gather_backward", gx.device(), [&] { cpu::scatter_add(gx, d, c.saved(0), gc); },
+          [&] { cuda::scatter_add(gx, d, c.saved(0), gc); });
       return Grads{gx};
     });
   return out;
@@ -228,7 +247,9 @@ Tensor embedding(const Tensor& input, const Tensor& weight, int64_t padding_idx)
     NoGradGuard ng;
     wc = weight.contiguous();
   }
-  dispatch("embedding", weight.device(), [&] { cpu::index_select(wc, 0, idx, rows); });
+  dispatch(
+      "embedding", weight.device(), [&] { cpu::index_select(wc, 0, idx, rows); },
+      [&] { cuda::index_select(wc, 0, idx, rows); });
   Shape shape = input.sizes();
   shape.push_back(weight.size(1));
   Tensor out;
@@ -242,16 +263,18 @@ Tensor embedding(const Tensor& input, const Tensor& weight, int64_t padding_idx)
                      [padding_idx](const Context& c, const Grads& g) {
                        Tensor gw = zeros(c.input_sizes(0), g[0].options());
                        Tensor gc = g[0].contiguous();
-                       dispatch("embedding_backward", gw.device(), [&] {
-                         cpu::index_add(gw, 0, c.saved(0), gc, padding_idx < 0 ? -1 : padding_idx);
-                       });
+                       const int64_t skip = padding_idx < 0 ? -1 : padding_idx;
+                       dispatch(
+                           "embedding_backward", gw.device(),
+                           [&] { cpu::index_add(gw, 0, c.saved(0), gc, skip); },
+                           [&] { cuda::index_add(gw, 0, c.saved(0), gc, skip); });
                        return Grads{gw};
                      });
   return out;
 }
 
 // ---- dropout ---------------------------------------------------------------------------
-// The mask rule (a CUDA kernel given the same GeneratorState reproduces it):
+// The mask rule, the same bits on the CPU and on a GPU (kernels/cuda/philox.cuh):
 // the draw reserves ceil(numel / 4) Philox blocks from the default generator;
 // element i of the output in row-major order takes word i of that stream,
 // u = (word >> 8) * 2^-24, and is kept iff double(u) >= p.
@@ -273,7 +296,9 @@ Tensor dropout(const Tensor& input, double p, bool training) {
   Tensor out = empty(input.sizes(), input.options());
   const GeneratorState at =
       default_generator().reserve(philox_blocks_for_words(static_cast<uint64_t>(input.numel())));
-  dispatch("dropout", input.device(), [&] { cpu::dropout(xc, p, scale, at, mask, out); });
+  dispatch(
+      "dropout", input.device(), [&] { cpu::dropout(xc, p, scale, at, mask, out); },
+      [&] { cuda::dropout(xc, p, scale, at, mask, out); });
   if (autograd::needs_grad({&input}))
     // d dropout(x) = g mask / (1 - p)
     autograd::record("dropout", {input}, {&out}, {mask}, [scale](const Context& c, const Grads& g) {
