@@ -142,14 +142,20 @@ Example EpochRun::load_batch(size_t batch) const {
                 std::to_string(plan_.epoch) + " (samples " + list_indices(indices) +
                 "): " + what_of(std::current_exception()));
   }
-  // The copy to the device happens here, on the worker, so the batch is
-  // already there when the training step asks for it.
-  // TODO(CUDA backend issue): copy from pinned memory (lucid::cuda::pinned) with
-  // a non-blocking copy on a side stream; today Tensor::to(Device) is the only path.
-  if (plan_.device) {
-    if (out.data.defined()) out.data = out.data.to(*plan_.device);
-    if (out.target.defined()) out.target = out.target.to(*plan_.device);
-  }
+  // Pinning and the copy to the device happen here, on the worker, so the
+  // batch is ready when the training step asks for it. From pinned memory the
+  // copy to a GPU is asynchronous (non_blocking): it runs on this thread's
+  // current stream, the device's default stream unless the dataset set another,
+  // which orders it before the training step's kernels. Dropping the pinned
+  // source waits for the copy (cuda::detail::pinned_free), so it is never
+  // freed under the copy.
+  auto place = [&](Tensor& t) {
+    if (!t.defined()) return;
+    if (plan_.pin_memory && t.is_cpu()) t = t.pin_memory();
+    if (plan_.device) t = t.to(*plan_.device, /*non_blocking=*/t.is_cpu() && t.is_pinned());
+  };
+  place(out.data);
+  place(out.target);
   return out;
 }
 

@@ -52,6 +52,7 @@ struct EpochPlan {
   uint64_t epoch = 0;
   CollateFn collate;              // empty: default_collate
   std::optional<Device> device;   // where batches are copied, if anywhere
+  bool pin_memory = false;        // collate into pinned memory (set only when a GPU is usable)
   size_t num_workers = 0;
   size_t prefetch_factor = 2;
 };
