@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include <lucid/kernels/cuda/runtime.h>
 #include <lucid/kernels/error.h>
 #include <lucid/kernels/factory.h>
 #include <lucid/kernels/philox.h>
@@ -119,6 +120,7 @@ DataLoader::Iterator DataLoader::begin() {
     plan.seed = seed_;
     plan.collate = options_.collate();
     plan.device = options_.device();
+    plan.pin_memory = options_.pin_memory() && cuda::is_available();  // a no-op without a GPU
     plan.num_workers = options_.num_workers();
     plan.prefetch_factor = options_.prefetch_factor();
     run = std::make_shared<detail::EpochRun>(std::move(plan));

@@ -76,8 +76,11 @@ class DataLoaderOptions {
   // several workers at once, so it must not mutate shared state.
   DataLoaderOptions& collate(CollateFn v) { collate_ = std::move(v); return *this; }
   const CollateFn& collate() const { return collate_; }
-  // Accepted, and today a no-op: lucid has no CUDA backend yet.
-  // TODO(CUDA backend issue): collate into lucid::cuda::pinned host memory.
+  // Batches in page-locked (pinned) CPU memory: Tensor::pin_memory() after
+  // collate, on the worker. With a CUDA device() too, the copy to the GPU is
+  // then a non_blocking one from pinned memory. Without a usable GPU (no
+  // device, or a build without CUDA) it is a no-op, never an error: batches
+  // stay in ordinary memory, as PyTorch does.
   DataLoaderOptions& pin_memory(bool v) { pin_memory_ = v; return *this; }
   bool pin_memory() const { return pin_memory_; }
   // Batches are copied here by the workers, ahead of the step that uses them.
