@@ -4,6 +4,7 @@
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/reduce.h>
+#include <lucid/kernels/cuda/reduce.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -73,18 +74,21 @@ Tensor run_reduce(ReduceOp op, const char* name, const Tensor& x, const Plan& p,
   Tensor out = empty(keepdim ? p.keep_sizes : p.out_sizes, xr.options());
   Tensor idx;
   if (indices) idx = empty(out.sizes(), TensorOptions(kInt64).device(x.device()));
-  dispatch(name, x.device(), [&] {
-    if (p.K == 0) {  // empty sum
-      out.fill_(0.0);
-      return;
-    }
-    if (xr.dtype() == kFloat32)
-      cpu::reduce_rows(op, xr.data_ptr<float>(), p.rows, p.K, out.data_ptr<float>(),
-                       indices ? idx.data_ptr<int64_t>() : nullptr);
-    else
-      cpu::reduce_rows(op, xr.data_ptr<double>(), p.rows, p.K, out.data_ptr<double>(),
-                       indices ? idx.data_ptr<int64_t>() : nullptr);
-  });
+  dispatch(
+      name, x.device(),
+      [&] {
+        if (p.K == 0) {  // empty sum
+          out.fill_(0.0);
+          return;
+        }
+        if (xr.dtype() == kFloat32)
+          cpu::reduce_rows(op, xr.data_ptr<float>(), p.rows, p.K, out.data_ptr<float>(),
+                           indices ? idx.data_ptr<int64_t>() : nullptr);
+        else
+          cpu::reduce_rows(op, xr.data_ptr<double>(), p.rows, p.K, out.data_ptr<double>(),
+                           indices ? idx.data_ptr<int64_t>() : nullptr);
+      },
+      [&] { cuda::reduce_rows(op, xr, p.rows, p.K, out, idx); });
   if (indices) *indices = idx;
   if (native) return out;
   NoGradGuard ng;
@@ -216,12 +220,15 @@ static Tensor softmax_impl(cpu::SoftmaxKind kind, const char* name, const Tensor
   Tensor yt = empty(xt.sizes(), xt.options());
   const int64_t K = xt.dim() ? xt.size(-1) : 1;
   const int64_t rows = K ? xt.numel() / K : 0;
-  dispatch(name, x.device(), [&] {
-    if (xt.dtype() == kFloat32)
-      cpu::softmax_rows(kind, xt.data_ptr<float>(), rows, K, yt.data_ptr<float>());
-    else
-      cpu::softmax_rows(kind, xt.data_ptr<double>(), rows, K, yt.data_ptr<double>());
-  });
+  dispatch(
+      name, x.device(),
+      [&] {
+        if (xt.dtype() == kFloat32)
+          cpu::softmax_rows(kind, xt.data_ptr<float>(), rows, K, yt.data_ptr<float>());
+        else
+          cpu::softmax_rows(kind, xt.data_ptr<double>(), rows, K, yt.data_ptr<double>());
+      },
+      [&] { cuda::softmax_rows(kind, xt, rows, K, yt); });
   Tensor out = x.dim() == 0 ? yt.reshape({}) : yt.transpose(d, -1);
   if (autograd::needs_grad({&x})) {
     const bool is_log = kind == cpu::SoftmaxKind::LogSoftmax;
