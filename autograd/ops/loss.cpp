@@ -14,6 +14,7 @@
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/loss.h>
+#include <lucid/kernels/cuda/loss.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -73,12 +74,22 @@ ClassRows class_rows(const char* op, const Tensor& input, const Tensor& target,
   r.M = r.C ? moved.numel() / r.C : numel_of(r.target_shape);
   r.rows = moved.reshape({r.M, r.C});
   r.target = target.contiguous().reshape({r.M});
-  dispatch(op, r.target.device(), [&] {  // the bounds check reads the targets: a CPU kernel
-    const int64_t* t = r.target.data_ptr<int64_t>();
-    for (int64_t i = 0; i < r.M; ++i)
-      LUCID_CHECK(t[i] == ignore_index || (t[i] >= 0 && t[i] < r.C), op, ": target ", t[i],
-                  " is out of bounds for ", r.C, " classes (ignore_index is ", ignore_index, ")");
-  });
+  // The bounds check: on the CPU a loop over the targets; on a GPU a kernel finds
+  // the first bad target, and only its value comes back to the host.
+  auto check_target = [&](bool ok, int64_t t) {
+    LUCID_CHECK(ok, op, ": target ", t, " is out of bounds for ", r.C, " classes (ignore_index is ",
+                ignore_index, ")");
+  };
+  dispatch(
+      op, r.target.device(),
+      [&] {
+        const int64_t* t = r.target.data_ptr<int64_t>();
+        for (int64_t i = 0; i < r.M; ++i) check_target(t[i] == ignore_index || (t[i] >= 0 && t[i] < r.C), t[i]);
+      },
+      [&] {
+        const std::optional<int64_t> bad = cuda::first_bad_target(r.target, r.C, ignore_index);
+        check_target(!bad, bad.value_or(0));
+      });
   return r;
 }
 
@@ -128,14 +139,17 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   Tensor w = weight.defined() ? weight.detach().contiguous() : Tensor();
   Tensor loss = empty({r.M}, input.options()), wrow = empty({r.M}, input.options());
   Tensor lse = empty({r.M}, input.options());
-  dispatch("cross_entropy", input.device(), [&] {
-    visit_float(input.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::cross_entropy_forward<T>(r.rows.data_ptr<T>(), r.target.data_ptr<int64_t>(),
-                                    ptr_or_null<T>(w), r.M, r.C, ignore_index, label_smoothing,
-                                    loss.data_ptr<T>(), wrow.data_ptr<T>(), lse.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "cross_entropy", input.device(),
+      [&] {
+        visit_float(input.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::cross_entropy_forward<T>(r.rows.data_ptr<T>(), r.target.data_ptr<int64_t>(),
+                                        ptr_or_null<T>(w), r.M, r.C, ignore_index, label_smoothing,
+                                        loss.data_ptr<T>(), wrow.data_ptr<T>(), lse.data_ptr<T>());
+        });
+      },
+      [&] { cuda::cross_entropy_forward(r.rows, r.target, w, ignore_index, label_smoothing, loss, wrow, lse); });
   Tensor out = reduce_rows(loss, wrow, r, reduction);
   if (autograd::needs_grad({&input})) {
     // d cross_entropy / dx = s (softmax(x) sum(q) - q), q the target distribution
@@ -145,15 +159,18 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
           const Tensor &x = c.saved(0), &t = c.saved(1), &lse = c.saved(2), &wrow = c.saved(3);
           Tensor s = row_scale(g[0], wrow, r.M, reduction);
           Tensor dx = empty({r.M, r.C}, x.options());
-          dispatch("cross_entropy_backward", x.device(), [&] {
-            visit_float(x.dtype(), [&](auto tag) {
-              using T = decltype(tag);
-              cpu::cross_entropy_backward<T>(x.data_ptr<T>(), t.data_ptr<int64_t>(),
-                                             ptr_or_null<T>(w), lse.data_ptr<T>(),
-                                             s.data_ptr<T>(), r.M, r.C, ignore_index,
-                                             label_smoothing, dx.data_ptr<T>());
-            });
-          });
+          dispatch(
+              "cross_entropy_backward", x.device(),
+              [&] {
+                visit_float(x.dtype(), [&](auto tag) {
+                  using T = decltype(tag);
+                  cpu::cross_entropy_backward<T>(x.data_ptr<T>(), t.data_ptr<int64_t>(),
+                                                 ptr_or_null<T>(w), lse.data_ptr<T>(),
+                                                 s.data_ptr<T>(), r.M, r.C, ignore_index,
+                                                 label_smoothing, dx.data_ptr<T>());
+                });
+              },
+              [&] { cuda::cross_entropy_backward(x, t, w, lse, s, ignore_index, label_smoothing, dx); });
           return Grads{rows_back(dx, r, c.input_sizes(0))};
         });
   }
@@ -165,13 +182,16 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   ClassRows r = class_rows("nll_loss", log_probs, target, weight, ignore_index);
   Tensor w = weight.defined() ? weight.detach().contiguous() : Tensor();
   Tensor loss = empty({r.M}, log_probs.options()), wrow = empty({r.M}, log_probs.options());
-  dispatch("nll_loss", log_probs.device(), [&] {
-    visit_float(log_probs.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::nll_forward<T>(r.rows.data_ptr<T>(), r.target.data_ptr<int64_t>(), ptr_or_null<T>(w),
-                          r.M, r.C, ignore_index, loss.data_ptr<T>(), wrow.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "nll_loss", log_probs.device(),
+      [&] {
+        visit_float(log_probs.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::nll_forward<T>(r.rows.data_ptr<T>(), r.target.data_ptr<int64_t>(), ptr_or_null<T>(w),
+                              r.M, r.C, ignore_index, loss.data_ptr<T>(), wrow.data_ptr<T>());
+        });
+      },
+      [&] { cuda::nll_forward(r.rows, r.target, w, ignore_index, loss, wrow); });
   Tensor out = reduce_rows(loss, wrow, r, reduction);
   if (autograd::needs_grad({&log_probs})) {
     // d nll / dlp_j = -s w_t [j == t]
@@ -180,14 +200,17 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
                        const Tensor &t = c.saved(0), &wrow = c.saved(1);
                        Tensor s = row_scale(g[0], wrow, r.M, reduction);
                        Tensor dlp = zeros({r.M, r.C}, g[0].options());
-                       dispatch("nll_loss_backward", dlp.device(), [&] {
-                         visit_float(dlp.dtype(), [&](auto tag) {
-                           using T = decltype(tag);
-                           cpu::nll_backward<T>(t.data_ptr<int64_t>(), ptr_or_null<T>(w),
-                                                s.data_ptr<T>(), r.M, r.C, ignore_index,
-                                                dlp.data_ptr<T>());
-                         });
-                       });
+                       dispatch(
+                           "nll_loss_backward", dlp.device(),
+                           [&] {
+                             visit_float(dlp.dtype(), [&](auto tag) {
+                               using T = decltype(tag);
+                               cpu::nll_backward<T>(t.data_ptr<int64_t>(), ptr_or_null<T>(w),
+                                                    s.data_ptr<T>(), r.M, r.C, ignore_index,
+                                                    dlp.data_ptr<T>());
+                             });
+                           },
+                           [&] { cuda::nll_backward(t, w, s, ignore_index, dlp); });
                        return Grads{rows_back(dlp, r, c.input_sizes(0))};
                      });
   }
