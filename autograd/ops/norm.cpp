@@ -6,6 +6,8 @@
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/norm.h>
+#include <lucid/kernels/cuda/batch_norm.h>
+#include <lucid/kernels/cuda/norm.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -59,64 +61,84 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   LUCID_CHECK(!training || N * S > 1, "batch_norm: expected more than 1 value per channel when "
               "training, got input ", input.sizes());
 
-  Tensor x, w, b, mean, invstd;
+  Tensor x, w, b, mean, invstd, out;
   {
     NoGradGuard ng;
     x = input.contiguous();
     w = contiguous_or_undefined(weight);
     b = contiguous_or_undefined(bias);
+    out = empty(input.sizes(), x.options());
     if (training) {
+      // Normalize with the batch's statistics. CPU: the statistics, then the
+      // normalization; CUDA: one cuDNN call does both.
       mean = empty({C}, x.options());
       invstd = empty({C}, x.options());
-      Tensor var = empty({C}, x.options());
-      dispatch("batch_norm", x.device(), [&] {
-        visit_float(x.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::batch_norm_stats(x.data_ptr<T>(), N, C, S, eps, mean.data_ptr<T>(), var.data_ptr<T>(),
-                                invstd.data_ptr<T>());
-        });
-      });
-      // running = (1 - momentum) running + momentum * batch statistic (unbiased variance)
+      Tensor unbiased_var;  // the batch variance with Bessel's correction, for running_var
       const double M = static_cast<double>(N * S);
+      dispatch(
+          "batch_norm", x.device(),
+          [&] {
+            Tensor var = empty({C}, x.options());
+            visit_float(x.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              cpu::batch_norm_stats(x.data_ptr<T>(), N, C, S, eps, mean.data_ptr<T>(), var.data_ptr<T>(),
+                                    invstd.data_ptr<T>());
+              cpu::batch_norm_forward(x.data_ptr<T>(), N, C, S, mean.data_ptr<T>(), invstd.data_ptr<T>(),
+                                      ptr_or_null<T>(w), ptr_or_null<T>(b), out.data_ptr<T>());
+            });
+            unbiased_var = var * (M / (M - 1.0));
+          },
+          [&] {
+            unbiased_var = empty({C}, x.options());
+            cuda::batch_norm_forward_training(x, N, C, S, eps, w, b, out, mean, invstd, unbiased_var);
+          });
+      // running = (1 - momentum) running + momentum * batch statistic (unbiased variance)
       Tensor rm = running_mean, rv = running_var;  // handles onto the caller's buffers
       if (rm.defined()) rm.mul_(1.0 - momentum).add_(mean.to(rm.dtype()), momentum);
-      if (rv.defined()) rv.mul_(1.0 - momentum).add_((var * (M / (M - 1.0))).to(rv.dtype()), momentum);
+      if (rv.defined()) rv.mul_(1.0 - momentum).add_(unbiased_var.to(rv.dtype()), momentum);
     } else {
-      // copies, so that later updates of the running statistics do not change this op's backward
+      // Normalize with the running statistics: copies, so that later updates of
+      // them do not change this op's backward.
       mean = running_mean.to(x.dtype()).clone();
-      invstd = rsqrt(running_var.to(x.dtype()) + eps).contiguous();
+      const Tensor var = running_var.to(x.dtype()).contiguous();
+      invstd = rsqrt(var + eps).contiguous();
+      dispatch(
+          "batch_norm", x.device(),
+          [&] {
+            visit_float(x.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              cpu::batch_norm_forward(x.data_ptr<T>(), N, C, S, mean.data_ptr<T>(), invstd.data_ptr<T>(),
+                                      ptr_or_null<T>(w), ptr_or_null<T>(b), out.data_ptr<T>());
+            });
+          },
+          [&] { cuda::batch_norm_forward_inference(x, N, C, S, eps, w, b, mean, var, out); });
     }
   }
-  Tensor out = empty(input.sizes(), x.options());
-  dispatch("batch_norm", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::batch_norm_forward(x.data_ptr<T>(), N, C, S, mean.data_ptr<T>(), invstd.data_ptr<T>(),
-                              ptr_or_null<T>(w), ptr_or_null<T>(b), out.data_ptr<T>());
-    });
-  });
 
   if (autograd::needs_grad({&input, &weight, &bias})) {
     const NormStatistics stats = training ? NormStatistics::Batch : NormStatistics::Fixed;
     // training: dx = (1/M) invstd (M g_hat - sum(g_hat) - x_hat sum(g_hat x_hat)), g_hat = g weight;
     // eval: dx = g_hat invstd;  dweight = sum(g x_hat), dbias = sum(g)  (sums over N and *)
     autograd::record("batch_norm", {input, weight, bias}, {&out}, {x, mean, invstd, w},
-                     [N, C, S, stats](const Context& c, const Grads& g) {
+                     [N, C, S, eps, stats](const Context& c, const Grads& g) {
                        const Tensor go = g[0].contiguous();
                        const Tensor &x = c.saved(0), &mean = c.saved(1), &invstd = c.saved(2), &w = c.saved(3);
                        Tensor gx, gw, gb;
                        if (c.needs_input_grad(0)) gx = empty(x.sizes(), x.options());
                        if (c.needs_input_grad(1)) gw = empty({C}, x.options());
                        if (c.needs_input_grad(2)) gb = empty({C}, x.options());
-                       dispatch("batch_norm_backward", go.device(), [&] {
-                         visit_float(go.dtype(), [&](auto tag) {
-                           using T = decltype(tag);
-                           cpu::batch_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), N, C, S,
-                                                    mean.data_ptr<T>(), invstd.data_ptr<T>(),
-                                                    ptr_or_null<T>(w), stats, ptr_or_null_mut<T>(gx),
-                                                    ptr_or_null_mut<T>(gw), ptr_or_null_mut<T>(gb));
-                         });
-                       });
+                       dispatch(
+                           "batch_norm_backward", go.device(),
+                           [&] {
+                             visit_float(go.dtype(), [&](auto tag) {
+                               using T = decltype(tag);
+                               cpu::batch_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), N, C, S,
+                                                        mean.data_ptr<T>(), invstd.data_ptr<T>(),
+                                                        ptr_or_null<T>(w), stats, ptr_or_null_mut<T>(gx),
+                                                        ptr_or_null_mut<T>(gw), ptr_or_null_mut<T>(gb));
+                             });
+                           },
+                           [&] { cuda::batch_norm_backward(go, x, N, C, S, eps, mean, invstd, w, stats, gx, gw, gb); });
                        return Grads{gx, gw, gb};
                      });
   }
@@ -148,13 +170,16 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
   }
   Tensor out = empty(input.sizes(), x.options());
   Tensor mean = empty({R}, x.options()), invstd = empty({R}, x.options());
-  dispatch("layer_norm", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::layer_norm_forward(x.data_ptr<T>(), R, M, eps, ptr_or_null<T>(w), ptr_or_null<T>(b),
-                              out.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "layer_norm", x.device(),
+      [&] {
+        visit_float(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::layer_norm_forward(x.data_ptr<T>(), R, M, eps, ptr_or_null<T>(w), ptr_or_null<T>(b),
+                                  out.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>());
+        });
+      },
+      [&] { cuda::layer_norm_forward(x, R, M, eps, w, b, out, mean, invstd); });
 
   if (autograd::needs_grad({&input, &weight, &bias}))
     // per row: dx = (1/M) invstd (M g_hat - sum(g_hat) - x_hat sum(g_hat x_hat)), g_hat = g weight;
@@ -167,15 +192,18 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
                        if (c.needs_input_grad(0)) gx = empty(x.sizes(), x.options());
                        if (c.needs_input_grad(1)) gw = empty(w.sizes(), x.options());
                        if (c.needs_input_grad(2)) gb = empty(c.input_sizes(2), x.options());
-                       dispatch("layer_norm_backward", go.device(), [&] {
-                         visit_float(go.dtype(), [&](auto tag) {
-                           using T = decltype(tag);
-                           cpu::layer_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), R, M,
-                                                    mean.data_ptr<T>(), invstd.data_ptr<T>(),
-                                                    ptr_or_null<T>(w), ptr_or_null_mut<T>(gx),
-                                                    ptr_or_null_mut<T>(gw), ptr_or_null_mut<T>(gb));
-                         });
-                       });
+                       dispatch(
+                           "layer_norm_backward", go.device(),
+                           [&] {
+                             visit_float(go.dtype(), [&](auto tag) {
+                               using T = decltype(tag);
+                               cpu::layer_norm_backward(go.data_ptr<T>(), x.data_ptr<T>(), R, M,
+                                                        mean.data_ptr<T>(), invstd.data_ptr<T>(),
+                                                        ptr_or_null<T>(w), ptr_or_null_mut<T>(gx),
+                                                        ptr_or_null_mut<T>(gw), ptr_or_null_mut<T>(gb));
+                             });
+                           },
+                           [&] { cuda::layer_norm_backward(go, x, R, M, mean, invstd, w, gx, gw, gb); });
                        return Grads{gx, gw, gb};
                      });
   return out;
