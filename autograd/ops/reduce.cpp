@@ -149,7 +149,8 @@ static std::tuple<Tensor, Tensor> max_min_dim(ReduceOp op, const char* name, con
       if (in.empty()) return Grads{g[0].reshape({})};
       Shape iota_shape(in.size(), 1);
       iota_shape[d] = in[d];
-      Tensor iota = arange(static_cast<double>(in[d]), kInt64).reshape(iota_shape);
+      Tensor iota = arange(static_cast<double>(in[d]), TensorOptions(kInt64).device(g[0].device()))
+                         .reshape(iota_shape);
       Tensor onehot = eq(iota, c.saved(0).reshape(p.keep_sizes)).to(g[0].dtype());
       return Grads{g[0].reshape(p.keep_sizes) * onehot};
     });

@@ -66,7 +66,7 @@ __device__ P group_reduce(P p, Combine combine) {
   }
 }
 
-__device__ inline double add(double a, double b) { return a + b; }
+__device__ inline double add_doubles(double a, double b) { return a + b; }
 
 // Blocks for `groups` groups of G threads (grid-stride loops do the rest).
 template <int G>

@@ -39,7 +39,7 @@ __global__ void cross_entropy_forward_kernel(const T* x, const int64_t* target, 
     mx = group_reduce<G>(mx, [](double a, double b) { return a < b ? b : a; });
     double se = 0;
     for (int64_t j = lane; j < C; j += G) se += exp(xr[j] - mx);
-    se = group_reduce<G>(se, add);
+    se = group_reduce<G>(se, add_doubles);
     const double l = mx + log(se);
     const int64_t t = target[r];
     if (t == ignore_index) {
@@ -54,7 +54,7 @@ __global__ void cross_entropy_forward_kernel(const T* x, const int64_t* target, 
     if (eps > 0) {
       double smooth = 0;  // -sum_j w_j log p_j
       for (int64_t j = lane; j < C; j += G) smooth += (weight ? double(weight[j]) : 1.0) * (l - xr[j]);
-      smooth = group_reduce<G>(smooth, add);
+      smooth = group_reduce<G>(smooth, add_doubles);
       v += eps / static_cast<double>(C) * smooth;
     }
     if (lane == 0) {
@@ -70,7 +70,7 @@ template <class T>
 __global__ void weight_sum_kernel(const T* weight, int64_t C, double* wsum) {
   double s = 0;
   for (int64_t j = threadIdx.x; j < C; j += kThreads) s += weight[j];
-  s = group_reduce<kThreads>(s, add);
+  s = group_reduce<kThreads>(s, add_doubles);
   if (threadIdx.x == 0) *wsum = s;
 }
 

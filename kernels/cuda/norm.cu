@@ -34,7 +34,7 @@ T* mut_or_null(const Tensor& t) {
   return t.defined() ? static_cast<T*>(t.raw_data()) : nullptr;
 }
 
-__device__ inline Sum2 add2(Sum2 x, Sum2 y) { return {x.a + y.a, x.b + y.b}; }
+__device__ inline Sum2 add_sum2(Sum2 x, Sum2 y) { return {x.a + y.a, x.b + y.b}; }
 
 template <int G, class T>
 __global__ void layer_norm_forward_kernel(const T* x, int64_t R, int64_t M, double eps, const T* weight,
@@ -47,10 +47,10 @@ __global__ void layer_norm_forward_kernel(const T* x, int64_t R, int64_t M, doub
     // two passes: the mean, then the squared deviations (no cancellation)
     double sum = 0;
     for (int64_t j = lane; j < M; j += G) sum += xr[j];
-    const double mu = group_reduce<G>(sum, add) / static_cast<double>(M);
+    const double mu = group_reduce<G>(sum, add_doubles) / static_cast<double>(M);
     double sq = 0;
     for (int64_t j = lane; j < M; j += G) sq += (xr[j] - mu) * (xr[j] - mu);
-    const double is = 1.0 / sqrt(group_reduce<G>(sq, add) / static_cast<double>(M) + eps);
+    const double is = 1.0 / sqrt(group_reduce<G>(sq, add_doubles) / static_cast<double>(M) + eps);
     if (lane == 0) {
       mean[r] = static_cast<T>(mu);
       invstd[r] = static_cast<T>(is);
@@ -76,7 +76,7 @@ __global__ void layer_norm_backward_dx_kernel(const T* g, const T* x, int64_t R,
       s.a += gh;
       s.b += gh * (xr[j] - mu) * is;
     }
-    s = group_reduce<G>(s, add2);
+    s = group_reduce<G>(s, add_sum2);
     // dx = invstd / M (M g_hat - sum g_hat - x_hat sum(g_hat x_hat))
     for (int64_t j = lane; j < M; j += G) {
       const double gh = gr[j] * (weight ? weight[j] : T(1));
@@ -109,7 +109,7 @@ template <class T>
 __global__ void layer_norm_column_fold_kernel(const Sum2* part, int64_t nchunks, int64_t M, T* dweight, T* dbias) {
   for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < M; j += int64_t(gridDim.x) * blockDim.x) {
     Sum2 s{0, 0};
-    for (int64_t c = 0; c < nchunks; ++c) s = add2(s, part[c * M + j]);
+    for (int64_t c = 0; c < nchunks; ++c) s = add_sum2(s, part[c * M + j]);
     if (dweight) dweight[j] = static_cast<T>(s.b);
     if (dbias) dbias[j] = static_cast<T>(s.a);
   }
@@ -130,7 +130,7 @@ __global__ void batch_norm_backward_fixed_kernel(const T* g, const T* x, int64_t
         s.a += g[at];
         s.b += g[at] * (x[at] - mu) * is;
       }
-      s = group_reduce<kThreads>(s, add2);
+      s = group_reduce<kThreads>(s, add_sum2);
       if (threadIdx.x == 0) {
         if (dweight) dweight[c] = static_cast<T>(s.b);
         if (dbias) dbias[c] = static_cast<T>(s.a);
