@@ -1,108 +1,15 @@
-// Elementwise CPU kernels.
+// Elementwise CPU kernels: the loops. The math of each op, on one element, is
+// in kernels/elementwise_math.h, shared with the CUDA kernels.
 // Each output element costs one read per input and one write: sizeof(T) * (inputs + 1)
 // bytes; FLOPs per element are the op's own (1 for add, ~20 for gelu's erf).
 // Contiguous rows take a plain loop the compiler vectorizes.
 #include <lucid/kernels/cpu/elementwise.h>
 #include <lucid/kernels/cpu/loops.h>
-
-#include <cmath>
+#include <lucid/kernels/elementwise_math.h>
 
 namespace lucid::cpu {
 
 namespace {
-
-constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2/pi)
-constexpr double kInvSqrt2 = 0.7071067811865476;
-constexpr double kInvSqrt2Pi = 0.3989422804014327;   // 1/sqrt(2 pi)
-
-template <class T> T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
-
-// ---- the math of each op, on one element ------------------------------------
-template <UnaryOp OP, class T>
-inline T scalar_op(T x, T a, T b) {
-  if constexpr (OP == UnaryOp::Neg) return -x;
-  if constexpr (OP == UnaryOp::Exp) return std::exp(x);
-  if constexpr (OP == UnaryOp::Log) return std::log(x);
-  if constexpr (OP == UnaryOp::Sqrt) return std::sqrt(x);
-  if constexpr (OP == UnaryOp::Rsqrt) return T(1) / std::sqrt(x);
-  if constexpr (OP == UnaryOp::Abs) return x < T(0) ? -x : x;
-  if constexpr (OP == UnaryOp::Sign) return T((x > T(0)) - (x < T(0)));
-  if constexpr (OP == UnaryOp::Relu) return x > T(0) ? x : T(0);
-  if constexpr (OP == UnaryOp::LeakyRelu) return x > T(0) ? x : a * x;
-  // gelu(x) = x * Phi(x) = x/2 (1 + erf(x / sqrt 2))
-  if constexpr (OP == UnaryOp::Gelu) return x * T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2)));
-  // tanh approximation: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-  if constexpr (OP == UnaryOp::GeluTanh)
-    return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(0.044715) * x * x * x)));
-  if constexpr (OP == UnaryOp::Silu) return x * sigmoid(x);
-  if constexpr (OP == UnaryOp::Sigmoid) return sigmoid(x);
-  if constexpr (OP == UnaryOp::Tanh) return std::tanh(x);
-  // softplus(x) = log(1 + exp(beta x)) / beta, linear above the threshold
-  if constexpr (OP == UnaryOp::Softplus)
-    return x * a > b ? x : std::log1p(std::exp(x * a)) / a;
-  // min(max(x, lo), hi): with lo > hi every element becomes hi, as in PyTorch
-  if constexpr (OP == UnaryOp::Clamp) return (x < a ? a : x) > b ? b : (x < a ? a : x);
-  if constexpr (OP == UnaryOp::Square) return x * x;
-  if constexpr (OP == UnaryOp::Reciprocal) return T(1) / x;
-  if constexpr (OP == UnaryOp::PowScalar) return std::pow(x, a);
-  return x;
-}
-
-// Integer add/sub/mul wrap around (two's complement) as in PyTorch; doing
-// them in the unsigned type keeps that defined behaviour in C++.
-template <class T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
-struct WrapType { using type = T; };
-template <class T>
-struct WrapType<T, true> { using type = std::make_unsigned_t<T>; };
-template <class T>
-using Wrap = typename WrapType<T>::type;
-
-template <BinaryOp OP, class T>
-inline auto scalar_op(T x, T y, T a, T b) {
-  if constexpr (OP == BinaryOp::Add) return T(Wrap<T>(x) + Wrap<T>(y));
-  if constexpr (OP == BinaryOp::Sub) return T(Wrap<T>(x) - Wrap<T>(y));
-  // fused multiply-add, as PyTorch's vectorized add(alpha): x + a*y rounded once
-  if constexpr (OP == BinaryOp::AddScaled) {
-    if constexpr (std::is_floating_point_v<T>) return T(std::fma(a, y, x));
-    else return T(Wrap<T>(x) + Wrap<T>(a) * Wrap<T>(y));
-  }
-  if constexpr (OP == BinaryOp::Mul) return T(Wrap<T>(x) * Wrap<T>(y));
-  if constexpr (OP == BinaryOp::Div) return T(x / y);
-  if constexpr (OP == BinaryOp::Pow) return T(std::pow(x, y));
-  // NaN propagates through maximum/minimum, as in PyTorch
-  if constexpr (OP == BinaryOp::Maximum) return (x != x || x > y) ? x : y;
-  if constexpr (OP == BinaryOp::Minimum) return (x != x || x < y) ? x : y;
-  if constexpr (OP == BinaryOp::Eq) return x == y;
-  if constexpr (OP == BinaryOp::Ne) return x != y;
-  if constexpr (OP == BinaryOp::Lt) return x < y;
-  if constexpr (OP == BinaryOp::Le) return x <= y;
-  if constexpr (OP == BinaryOp::Gt) return x > y;
-  if constexpr (OP == BinaryOp::Ge) return x >= y;
-  // backward helpers: x is the incoming grad g, y the saved input or output
-  if constexpr (OP == BinaryOp::ReluBackward) return y > T(0) ? x : T(0);  // y = relu output
-  if constexpr (OP == BinaryOp::LeakyReluBackward) return y > T(0) ? x : a * x;
-  // d/dx gelu = Phi(x) + x phi(x)
-  if constexpr (OP == BinaryOp::GeluBackward)
-    return T(x * (T(0.5) * (T(1) + std::erf(y * T(kInvSqrt2))) +
-                  y * T(kInvSqrt2Pi) * std::exp(T(-0.5) * y * y)));
-  // d/dx of the tanh form: 0.5(1+t) + 0.5 x (1-t^2) k (1 + 3*0.044715 x^2)
-  if constexpr (OP == BinaryOp::GeluTanhBackward) {
-    T inner = T(kSqrt2OverPi) * (y + T(0.044715) * y * y * y);
-    T t = std::tanh(inner);
-    T dinner = T(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * y * y);
-    return T(x * (T(0.5) * (T(1) + t) + T(0.5) * y * (T(1) - t * t) * dinner));
-  }
-  // d/dx x sigmoid(x) = s (1 + x (1 - s))
-  if constexpr (OP == BinaryOp::SiluBackward) {
-    T s = sigmoid(y);
-    return T(x * s * (T(1) + y * (T(1) - s)));
-  }
-  if constexpr (OP == BinaryOp::SigmoidBackward) return T(x * y * (T(1) - y));  // y = output
-  if constexpr (OP == BinaryOp::TanhBackward) return T(x * (T(1) - y * y));     // y = output
-  // d/dx softplus = sigmoid(beta x), 1 above the threshold
-  if constexpr (OP == BinaryOp::SoftplusBackward) return y * a > b ? x : T(x * sigmoid(y * a));
-  if constexpr (OP == BinaryOp::ClampBackward) return (y >= a && y <= b) ? x : T(0);
-}
 
 // ---- the shared loops -----------------------------------------------------------
 template <class Out, class In, class F>
@@ -165,38 +72,35 @@ void unary_typed(const Tensor& x, const Tensor& out, OpArgs args) {
   visit_math_dtype(out.dtype(), "unary op", [&](auto tag) {
     using T = decltype(tag);
     const T a = static_cast<T>(args.a), b = static_cast<T>(args.b);
-    run_unary<T, T>(x, out, [a, b](T v) { return scalar_op<OP, T>(v, a, b); });
+    run_unary<T, T>(x, out, [a, b](T v) { return math::unary_op<OP, T>(v, a, b); });
   });
 }
 
 template <BinaryOp OP>
 void binary_typed(const Tensor& x, const Tensor& y, const Tensor& out, OpArgs args) {
-  if constexpr (OP == BinaryOp::Eq || OP == BinaryOp::Ne || OP == BinaryOp::Lt ||
-                OP == BinaryOp::Le || OP == BinaryOp::Gt || OP == BinaryOp::Ge) {
+  if constexpr (math::is_comparison(OP)) {
     ScalarType t = x.dtype();  // entry converted both to one dtype
     if (t == ScalarType::Bool) {
-      run_binary<bool, bool>(x, y, out, [](bool u, bool v) { return scalar_op<OP, bool>(u, v, 0, 0); });
+      run_binary<bool, bool>(x, y, out,
+                             [](bool u, bool v) { return math::binary_op<OP, bool>(u, v, 0, 0); });
       return;
     }
     visit_math_dtype(t, "comparison", [&](auto tag) {
       using T = decltype(tag);
-      run_binary<bool, T>(x, y, out, [](T u, T v) { return scalar_op<OP, T>(u, v, T(0), T(0)); });
+      run_binary<bool, T>(x, y, out, [](T u, T v) { return math::binary_op<OP, T>(u, v, T(0), T(0)); });
     });
   } else {
     visit_math_dtype(out.dtype(), "binary op", [&](auto tag) {
       using T = decltype(tag);
       const T a = static_cast<T>(args.a), b = static_cast<T>(args.b);
-      run_binary<T, T>(x, y, out, [a, b](T u, T v) { return scalar_op<OP, T>(u, v, a, b); });
+      run_binary<T, T>(x, y, out, [a, b](T u, T v) { return math::binary_op<OP, T>(u, v, a, b); });
     });
   }
 }
 
 }  // namespace
 
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le ||
-         op == BinaryOp::Gt || op == BinaryOp::Ge;
-}
+bool is_comparison(BinaryOp op) { return math::is_comparison(op); }
 
 // One switch over the op table, written as a fold: runs the instantiation
 // whose op equals `op`.

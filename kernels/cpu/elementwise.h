@@ -1,7 +1,8 @@
 // Elementwise CPU kernels: one table of unary and binary ops.
 //
-// Each op is one line of math in elementwise.cpp (`scalar_op`); the loop that
-// applies it over strided, broadcast operands is shared. Backward formulas
+// Each op is one line of math in kernels/elementwise_math.h, shared with the
+// CUDA kernels (kernels/cuda/elementwise.h); the loop that applies it over
+// strided, broadcast operands is shared by all ops. Backward formulas
 // that need their own fused kernel (gelu's derivative, ...) are binary ops
 // named *Backward taking (grad, saved).
 #pragma once
