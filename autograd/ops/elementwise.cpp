@@ -5,6 +5,7 @@
 #include <lucid/autograd/ops/reduce.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/elementwise.h>
+#include <lucid/kernels/cuda/elementwise.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -47,7 +48,8 @@ Tensor binary_forward(BinaryOp op, const char* name, const Tensor& a, const Tens
     bc = b.to(t);
   }
   Tensor out = empty(shape, TensorOptions(cpu::is_comparison(op) ? kBool : t).device(a.device()));
-  dispatch(name, a.device(), [&] { cpu::binary(op, ac, bc, out, args); });
+  dispatch(name, a.device(), [&] { cpu::binary(op, ac, bc, out, args); },
+           [&] { cuda::binary(op, ac, bc, out, args); });
   return out;
 }
 
@@ -57,7 +59,8 @@ Tensor unary_forward(UnaryOp op, const char* name, const Tensor& x, OpArgs args 
   if (float_only || x.dtype() == kFloat16 || x.dtype() == kBFloat16) check_float_math(name, x.dtype());
   LUCID_CHECK(x.dtype() != kBool, name, ": bool tensors have no arithmetic; convert with .to(kFloat32)");
   Tensor out = empty(x.sizes(), x.options());
-  dispatch(name, x.device(), [&] { cpu::unary(op, x, out, args); });
+  dispatch(name, x.device(), [&] { cpu::unary(op, x, out, args); },
+           [&] { cuda::unary(op, x, out, args); });
   return out;
 }
 
@@ -77,7 +80,8 @@ void record_unary(const char* name, const Tensor& x, Tensor& out, const Tensor& 
 
 Tensor fused_backward(BinaryOp op, const Tensor& g, const Tensor& saved, OpArgs args = {}) {
   Tensor out = empty(g.sizes(), g.options());
-  dispatch("backward", g.device(), [&] { cpu::binary(op, g, saved, out, args); });
+  dispatch("backward", g.device(), [&] { cpu::binary(op, g, saved, out, args); },
+           [&] { cuda::binary(op, g, saved, out, args); });
   return out;
 }
 
@@ -329,7 +333,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     bc = b.to(t);
   }
   Tensor out = empty(shape, TensorOptions(t).device(a.device()));
-  dispatch("where", a.device(), [&] { cpu::where(cond, ac, bc, out); });
+  dispatch("where", a.device(), [&] { cpu::where(cond, ac, bc, out); },
+           [&] { cuda::where(cond, ac, bc, out); });
   if (autograd::needs_grad({&a, &b}))
     // d where(c, a, b) = (g [c], g [!c])
     autograd::record("where", {a, b}, {&out}, {cond}, [](const Context& c, const Grads& g) {

@@ -10,6 +10,7 @@
 #include <lucid/kernels/cpu/copy.h>
 #include <lucid/kernels/cpu/elementwise.h>
 #include <lucid/kernels/cuda/copy.h>
+#include <lucid/kernels/cuda/elementwise.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 #include <lucid/kernels/philox.h>
@@ -55,7 +56,8 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
   const bool same_view = o.storage_offset() == self.storage_offset() && o.sizes() == self.sizes() &&
                          o.strides() == self.strides();
   if (o.storage() == self.storage() && !same_view) o = o.detach().clone();
-  dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self, args); });
+  dispatch(name, self.device(), [&] { cpu::binary(op, self, o, self, args); },
+           [&] { cuda::binary(op, self, o, self, args); });
   self.storage()->bump_version();
   return self;
 }
@@ -106,13 +108,19 @@ Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   check_float_math("clamp_", dtype());
   const double lo = min.value_or(-std::numeric_limits<double>::infinity());
   const double hi = max.value_or(std::numeric_limits<double>::infinity());
-  dispatch("clamp_", device(), [&] { cpu::unary(cpu::UnaryOp::Clamp, *this, *this, {lo, hi}); });
+  const cpu::OpArgs bounds{lo, hi};
+  dispatch("clamp_", device(), [&] { cpu::unary(cpu::UnaryOp::Clamp, *this, *this, bounds); },
+           [&] { cuda::unary(cpu::UnaryOp::Clamp, *this, *this, bounds); });
   storage()->bump_version();
   return *this;
 }
 
 // Random fills draw float64 (or float32) values from the default generator in
-// element order of the packed shape, then convert into this view.
+// element order of the packed shape, then convert into this view. The draw is
+// always on the CPU, also for a CUDA tensor (copy_ then moves it to the GPU):
+// one generator, one stream of numbers, so a seeded program draws the same
+// values on either device. rand/randn/randint (kernels/factory.cpp) go through
+// here or draw the same way.
 Tensor& Tensor::uniform_(double from, double to) {
   check_writable("uniform_", *this);
   LUCID_CHECK(from <= to, "uniform_: expected from <= to, got from=", from, " to=", to);
