@@ -13,7 +13,8 @@
 //              element per step, at offsets from a StridedIndexer whose dims are
 //              collapsed first (a contiguous operand then costs one division).
 //              geometry: blocks_for(n) x 256 threads
-// where: the strided kernel, moving elements as raw 1/2/4/8-byte words.
+// where: the same two kernels, moving elements as raw 1/2/4/8-byte words (its
+// flat path also needs cond contiguous).
 //
 // Bytes per element: sizeof(T) read per input plus sizeof(out) written (bool
 // for comparisons; where: 1 + 3 sizeof(T)). FLOPs per element: the op's own,
@@ -110,6 +111,20 @@ __global__ void unary_strided(T* out, const T* x, int64_t n, StridedIndexer<2> i
   }
 }
 
+// Pack i of an input: V elements from p, or V copies of p0 when the input is
+// one element broadcast to all of out (`one`).
+template <int V, class T>
+__device__ inline Pack<T, V> load_pack(const T* p, bool one, T p0, int64_t i) {
+  Pack<T, V> r;
+  if (one) {
+#pragma unroll
+    for (int k = 0; k < V; ++k) r.v[k] = p0;
+  } else {
+    r = reinterpret_cast<const Pack<T, V>*>(p)[i];
+  }
+  return r;
+}
+
 // a_one / b_one: that input is a single element, broadcast to all of out.
 template <class Out, class T, class F>
 __global__ void binary_flat(Out* out, const T* a, const T* b, bool a_one, bool b_one, int64_t n, F f) {
@@ -119,19 +134,7 @@ __global__ void binary_flat(Out* out, const T* a, const T* b, bool a_one, bool b
   const int64_t nv = n / V;
   const T a0 = a[0], b0 = b[0];
   for (int64_t i = start; i < nv; i += step) {
-    Pack<T, V> x, y;
-    if (a_one) {
-#pragma unroll
-      for (int k = 0; k < V; ++k) x.v[k] = a0;
-    } else {
-      x = reinterpret_cast<const Pack<T, V>*>(a)[i];
-    }
-    if (b_one) {
-#pragma unroll
-      for (int k = 0; k < V; ++k) y.v[k] = b0;
-    } else {
-      y = reinterpret_cast<const Pack<T, V>*>(b)[i];
-    }
+    const Pack<T, V> x = load_pack<V>(a, a_one, a0, i), y = load_pack<V>(b, b_one, b0, i);
     Pack<Out, V> o;
 #pragma unroll
     for (int k = 0; k < V; ++k) o.v[k] = f(x.v[k], y.v[k]);
@@ -149,7 +152,26 @@ __global__ void binary_strided(Out* out, const T* a, const T* b, int64_t n, Stri
   }
 }
 
-// W: an unsigned word of the element's size; where only moves bits.
+// W: an unsigned word of the element's size; where only moves bits. cond is
+// contiguous with out's shape; a and b as in binary_flat.
+template <class W>
+__global__ void where_flat(W* out, const bool* cond, const W* a, const W* b, bool a_one, bool b_one, int64_t n) {
+  constexpr int V = kVec<W>;
+  const int64_t start = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  const int64_t nv = n / V;
+  const W a0 = a[0], b0 = b[0];
+  for (int64_t i = start; i < nv; i += step) {
+    const Pack<bool, V> c = reinterpret_cast<const Pack<bool, V>*>(cond)[i];
+    const Pack<W, V> x = load_pack<V>(a, a_one, a0, i), y = load_pack<V>(b, b_one, b0, i);
+    Pack<W, V> o;
+#pragma unroll
+    for (int k = 0; k < V; ++k) o.v[k] = c.v[k] ? x.v[k] : y.v[k];
+    reinterpret_cast<Pack<W, V>*>(out)[i] = o;
+  }
+  for (int64_t i = nv * V + start; i < n; i += step) out[i] = cond[i] ? (a_one ? a0 : a[i]) : (b_one ? b0 : b[i]);
+}
+
 template <class W>
 __global__ void where_strided(W* out, const bool* cond, const W* a, const W* b, int64_t n, StridedIndexer<4> ix) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -282,13 +304,26 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, Op
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = out.numel();
   if (n == 0) return;
-  const Tensor* ops[4] = {&out, &cond, &a, &b};
-  const StridedIndexer<4> ix = collapse(make_indexer("where", out.sizes(), ops));
   const auto launch = [&](auto word) {
     using W = decltype(word);
-    where_strided<W><<<blocks_for(n), kThreads, 0, stream()>>>(
-        static_cast<W*>(out.raw_data()), static_cast<const bool*>(cond.raw_data()),
-        static_cast<const W*>(a.raw_data()), static_cast<const W*>(b.raw_data()), n, ix);
+    constexpr int V = kVec<W>;
+    W* o = static_cast<W*>(out.raw_data());
+    const bool* cp = static_cast<const bool*>(cond.raw_data());
+    const W* ap = static_cast<const W*>(a.raw_data());
+    const W* bp = static_cast<const W*>(b.raw_data());
+    const bool a_one = a.numel() == 1, b_one = b.numel() == 1;
+    const auto flat_input = [&](const Tensor& t, const W* p, bool one) {
+      return one || (flat_like(t, out) && aligned(p, 16));
+    };
+    if (out.is_contiguous() && aligned(o, 16) && flat_like(cond, out) && aligned(cp, V) &&
+        flat_input(a, ap, a_one) && flat_input(b, bp, b_one)) {
+      where_flat<W><<<blocks_for((n + V - 1) / V), kThreads, 0, stream()>>>(o, cp, ap, bp, a_one, b_one, n);
+      LUCID_CUDA_CHECK_LAUNCH("where_flat");
+      return;
+    }
+    const Tensor* ops[4] = {&out, &cond, &a, &b};
+    const StridedIndexer<4> ix = collapse(make_indexer("where", out.sizes(), ops));
+    where_strided<W><<<blocks_for(n), kThreads, 0, stream()>>>(o, cp, ap, bp, n, ix);
     LUCID_CUDA_CHECK_LAUNCH("where_strided");
   };
   switch (out.element_size()) {
