@@ -10,7 +10,8 @@
 //   anything else (copy_strided): one element per step, strided offsets.
 //     geometry: blocks_for(n) x 256 threads
 //   bytes: sizeof(src) + sizeof(dst) per element; no FLOPs
-// fill: the same loop, sizeof(dst) bytes per element.
+// fill: the same two ways (fill_flat: 16-byte stores when dst is contiguous and
+//   aligned), sizeof(dst) bytes per element.
 #include <lucid/kernels/cuda/copy.h>
 #include <lucid/kernels/cuda/launch.cuh>
 
@@ -55,7 +56,20 @@ __global__ void copy_strided(D* dst, const S* src, int64_t n, StridedIndexer<2> 
 }
 
 template <class D>
-__global__ void fill_kernel(D* dst, D value, int64_t n, StridedIndexer<1> ix) {
+__global__ void fill_flat(D* dst, D value, int64_t n) {
+  constexpr int V = 16 / sizeof(D);
+  const int64_t start = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  const int64_t nv = n / V;
+  Pack<D, V> p;
+#pragma unroll
+  for (int k = 0; k < V; ++k) p.v[k] = value;
+  for (int64_t i = start; i < nv; i += step) reinterpret_cast<Pack<D, V>*>(dst)[i] = p;
+  for (int64_t i = nv * V + start; i < n; i += step) dst[i] = value;  // tail
+}
+
+template <class D>
+__global__ void fill_strided(D* dst, D value, int64_t n, StridedIndexer<1> ix) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t off[1];
     ix.offsets(i, off);
@@ -97,13 +111,19 @@ void copy(const Tensor& dst, const Tensor& src) {
 void fill(const Tensor& dst, double value) {
   const int64_t n = dst.numel();
   if (n == 0) return;
-  const Tensor* ops[1] = {&dst};
-  const StridedIndexer<1> ix = make_indexer("fill", dst.sizes(), ops);
   visit_device_dtype(dst.dtype(), [&](auto d) {
     using D = decltype(d);
-    fill_kernel<D><<<blocks_for(n), kThreads, 0, stream()>>>(static_cast<D*>(dst.raw_data()),
-                                                            convert<D>(value), n, ix);
-    LUCID_CUDA_CHECK_LAUNCH("fill_kernel");
+    D* dp = static_cast<D*>(dst.raw_data());
+    constexpr int V = 16 / sizeof(D);
+    if (dst.is_contiguous() && aligned(dp, 16)) {
+      fill_flat<D><<<blocks_for((n + V - 1) / V), kThreads, 0, stream()>>>(dp, convert<D>(value), n);
+      LUCID_CUDA_CHECK_LAUNCH("fill_flat");
+      return;
+    }
+    const Tensor* ops[1] = {&dst};
+    const StridedIndexer<1> ix = make_indexer("fill", dst.sizes(), ops);
+    fill_strided<D><<<blocks_for(n), kThreads, 0, stream()>>>(dp, convert<D>(value), n, ix);
+    LUCID_CUDA_CHECK_LAUNCH("fill_strided");
   });
 }
 
