@@ -1,6 +1,7 @@
 // lucid: the umbrella header. #include <lucid/lucid.h> and use namespace lucid.
 #pragma once
 
+#include <lucid/kernels/backends.h>
 #include <lucid/kernels/device.h>
 #include <lucid/kernels/dtype.h>
 #include <lucid/kernels/error.h>
