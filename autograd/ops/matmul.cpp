@@ -1,16 +1,19 @@
-// Matrix products: validate, reach the packed GEMM (kernels/cpu/gemm.cpp), record the backward.
+// Matrix products: validate, reach the GEMM (kernels/cpu/gemm.cpp on the CPU,
+// cuBLAS through kernels/cuda/gemm.cpp on a GPU), record the backward.
 //
 // Every product here ends in batched_gemm(), which multiplies [batch..., M, K] by
 // [batch..., K, N]. It passes strided operands to the GEMM as they are whenever
 // their last two dims are a row-major matrix or the transpose of one (a [M, K]
 // view with strides (1, M), say), and broadcast batch dims as stride-0 offsets:
-// only operands with other layouts are copied (.contiguous()).
+// only operands with other layouts are copied (.contiguous()). The CPU and the
+// CUDA GEMM read operands the same way (cuBLAS gets transposes as op flags).
 #include <lucid/autograd/ops/matmul.h>
 
 #include <lucid/autograd/ops/elementwise.h>
 #include <lucid/autograd/ops/reduce.h>
 #include <lucid/autograd/tape.h>
 #include <lucid/kernels/cpu/gemm.h>
+#include <lucid/kernels/cuda/gemm.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -49,11 +52,10 @@ Tensor gemm_readable(const Tensor& x) {
 }
 
 template <class T>
-void batched_gemm_kernel(const Tensor& a, const Tensor& b, Tensor& out, const Shape& batch) {
+void batched_gemm_kernel(const GemmOperand& oa, const Tensor& a, const GemmOperand& ob, const Tensor& b,
+                         Tensor& out, const Shape& batch) {
   const int64_t nd = static_cast<int64_t>(batch.size());
   const int64_t M = a.size(nd), K = a.size(nd + 1), N = b.size(nd + 1);
-  const GemmOperand oa = *gemm_operand(M, K, a.stride(nd), a.stride(nd + 1));
-  const GemmOperand ob = *gemm_operand(K, N, b.stride(nd), b.stride(nd + 1));
   const T* pa = a.data_ptr<T>();
   const T* pb = b.data_ptr<T>();
   T* pc = out.data_ptr<T>();
@@ -90,12 +92,18 @@ Tensor batched_gemm(const char* name, const Tensor& a_in, const Tensor& b_in) {
   if (K == 0) return out.zero_();  // an empty sum
   const Tensor a = gemm_readable(a_in).expand(a_shape);
   const Tensor b = gemm_readable(b_in).expand(b_shape);
-  dispatch(name, a.device(), [&] {
-    if (a.dtype() == kFloat32)
-      batched_gemm_kernel<float>(a, b, out, batch);
-    else
-      batched_gemm_kernel<double>(a, b, out, batch);
-  });
+  const int64_t nd = static_cast<int64_t>(batch.size());
+  const GemmOperand oa = *gemm_operand(M, K, a.stride(nd), a.stride(nd + 1));
+  const GemmOperand ob = *gemm_operand(K, N, b.stride(nd), b.stride(nd + 1));
+  dispatch(
+      name, a.device(),
+      [&] {
+        if (a.dtype() == kFloat32)
+          batched_gemm_kernel<float>(oa, a, ob, b, out, batch);
+        else
+          batched_gemm_kernel<double>(oa, a, ob, b, out, batch);
+      },
+      [&] { cuda::batched_gemm(oa.trans, oa.ld, a, ob.trans, ob.ld, b, out); });
   return out;
 }
 
