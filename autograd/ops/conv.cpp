@@ -1,5 +1,6 @@
-// conv2d and 2-D pooling: validate, reach the raw NCHW kernels
-// (kernels/cpu/conv2d.cpp, kernels/cpu/pool2d.cpp), record the backward.
+// conv2d and 2-D pooling: validate, reach the NCHW kernels (CPU: kernels/cpu/
+// conv2d.cpp, kernels/cpu/pool2d.cpp; CUDA: cuDNN through kernels/cuda/conv2d.cpp,
+// our own kernels in kernels/cuda/pool2d.cu), record the backward.
 //
 // Unbatched input [C, H, W] runs as [1, C, H, W]; its gradient is reshaped back.
 // Every op checks its shapes here with messages naming the op and the shapes,
@@ -11,6 +12,8 @@
 #include <lucid/kernels/cpu/conv2d.h>
 #include <lucid/kernels/cpu/float_dispatch.h>
 #include <lucid/kernels/cpu/pool2d.h>
+#include <lucid/kernels/cuda/conv2d.h>
+#include <lucid/kernels/cuda/pool2d.h>
 #include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
@@ -92,13 +95,16 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
     if (bias.defined()) b = bias.contiguous();
   }
   Tensor out = empty({p.N, p.C_out, p.H_out(), p.W_out()}, x.options());
-  dispatch("conv2d", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::conv2d_forward(p, x.data_ptr<T>(), w.data_ptr<T>(), b.defined() ? b.data_ptr<T>() : nullptr,
-                          out.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "conv2d", x.device(),
+      [&] {
+        visit_float(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::conv2d_forward(p, x.data_ptr<T>(), w.data_ptr<T>(), b.defined() ? b.data_ptr<T>() : nullptr,
+                              out.data_ptr<T>());
+        });
+      },
+      [&] { cuda::conv2d_forward(p, x, w, b, out); });
   out = like_input(out, input);
 
   if (autograd::needs_grad({&input, &weight, &bias}))
@@ -108,24 +114,25 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
       const Tensor& w = c.saved(1);
       const Tensor go = g[0].contiguous();
       Tensor gx, gw, gb;
-      dispatch("conv2d_backward", go.device(), [&] {
-        visit_float(go.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          if (c.needs_input_grad(0)) {
-            gx = empty(x.sizes(), x.options());
-            cpu::conv2d_backward_input(p, go.data_ptr<T>(), w.data_ptr<T>(), gx.data_ptr<T>());
-            gx = gx.reshape(c.input_sizes(0));
-          }
-          if (c.needs_input_grad(1)) {
-            gw = empty(w.sizes(), w.options());
-            cpu::conv2d_backward_weight(p, go.data_ptr<T>(), x.data_ptr<T>(), gw.data_ptr<T>());
-          }
-          if (c.needs_input_grad(2)) {
-            gb = empty({p.C_out}, w.options());
-            cpu::conv2d_backward_bias(p, go.data_ptr<T>(), gb.data_ptr<T>());
-          }
-        });
-      });
+      if (c.needs_input_grad(0)) gx = empty(x.sizes(), x.options());
+      if (c.needs_input_grad(1)) gw = empty(w.sizes(), w.options());
+      if (c.needs_input_grad(2)) gb = empty({p.C_out}, w.options());
+      dispatch(
+          "conv2d_backward", go.device(),
+          [&] {
+            visit_float(go.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              if (gx.defined()) cpu::conv2d_backward_input(p, go.data_ptr<T>(), w.data_ptr<T>(), gx.data_ptr<T>());
+              if (gw.defined()) cpu::conv2d_backward_weight(p, go.data_ptr<T>(), x.data_ptr<T>(), gw.data_ptr<T>());
+              if (gb.defined()) cpu::conv2d_backward_bias(p, go.data_ptr<T>(), gb.data_ptr<T>());
+            });
+          },
+          [&] {
+            if (gx.defined()) cuda::conv2d_backward_input(p, go, w, gx);
+            if (gw.defined()) cuda::conv2d_backward_weight(p, go, x, gw);
+            if (gb.defined()) cuda::conv2d_backward_bias(p, go, gb);
+          });
+      if (gx.defined()) gx = gx.reshape(c.input_sizes(0));
       return Grads{gx, gw, gb};
     });
   return out;
@@ -174,12 +181,15 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Pair ker
       pool_params("max_pool2d", input, x, kernel_size, stride, padding, dilation, ceil_mode);
   Tensor out = empty(pool_out_shape(p), x.options());
   Tensor idx = empty(pool_out_shape(p), TensorOptions(kInt64).device(x.device()));
-  dispatch("max_pool2d", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::max_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
-    });
-  });
+  dispatch(
+      "max_pool2d", x.device(),
+      [&] {
+        visit_float(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::max_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
+        });
+      },
+      [&] { cuda::max_pool2d_forward(p, x, out, idx); });
   out = like_input(out, input);
   idx = like_input(idx, input);
   if (autograd::needs_grad({&input}))
@@ -188,12 +198,15 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Pair ker
       const Tensor go = g[0].contiguous();
       const Tensor idx = c.saved(0).contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
-      dispatch("max_pool2d_backward", go.device(), [&] {
-        visit_float(go.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::max_pool2d_backward(p, go.data_ptr<T>(), idx.data_ptr<int64_t>(), gx.data_ptr<T>());
-        });
-      });
+      dispatch(
+          "max_pool2d_backward", go.device(),
+          [&] {
+            visit_float(go.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              cpu::max_pool2d_backward(p, go.data_ptr<T>(), idx.data_ptr<int64_t>(), gx.data_ptr<T>());
+            });
+          },
+          [&] { cuda::max_pool2d_backward(p, go, idx, gx); });
       return Grads{gx.reshape(c.input_sizes(0))};
     });
   return {out, idx};
@@ -211,24 +224,30 @@ Tensor avg_pool2d(const Tensor& input, Pair kernel_size, Pair stride, Pair paddi
       pool_params("avg_pool2d", input, x, kernel_size, stride, padding, {1, 1}, ceil_mode);
   p.pad_counting = count_include_pad ? cpu::PadCounting::Include : cpu::PadCounting::Exclude;
   Tensor out = empty(pool_out_shape(p), x.options());
-  dispatch("avg_pool2d", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "avg_pool2d", x.device(),
+      [&] {
+        visit_float(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
+        });
+      },
+      [&] { cuda::avg_pool2d_forward(p, x, out); });
   out = like_input(out, input);
   if (autograd::needs_grad({&input}))
     // d avg_pool = g / divisor spread over each window
     autograd::record("avg_pool2d", {input}, {&out}, {}, [p](const Context& c, const Grads& g) {
       const Tensor go = g[0].contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
-      dispatch("avg_pool2d_backward", go.device(), [&] {
-        visit_float(go.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
-        });
-      });
+      dispatch(
+          "avg_pool2d_backward", go.device(),
+          [&] {
+            visit_float(go.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              cpu::avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
+            });
+          },
+          [&] { cuda::avg_pool2d_backward(p, go, gx); });
       return Grads{gx.reshape(c.input_sizes(0))};
     });
   return out;
@@ -244,24 +263,30 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
               " must have non-empty C, H and W");
   cpu::check_adaptive_pool2d_params(p);
   Tensor out = empty({p.N, p.C, p.H_out, p.W_out}, x.options());
-  dispatch("adaptive_avg_pool2d", x.device(), [&] {
-    visit_float(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      cpu::adaptive_avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
-    });
-  });
+  dispatch(
+      "adaptive_avg_pool2d", x.device(),
+      [&] {
+        visit_float(x.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          cpu::adaptive_avg_pool2d_forward(p, x.data_ptr<T>(), out.data_ptr<T>());
+        });
+      },
+      [&] { cuda::adaptive_avg_pool2d_forward(p, x, out); });
   out = like_input(out, input);
   if (autograd::needs_grad({&input}))
     // d adaptive_avg_pool = g / window size spread over each (possibly overlapping) window
     autograd::record("adaptive_avg_pool2d", {input}, {&out}, {}, [p](const Context& c, const Grads& g) {
       const Tensor go = g[0].contiguous();
       Tensor gx = empty({p.N, p.C, p.H, p.W}, go.options());
-      dispatch("adaptive_avg_pool2d_backward", go.device(), [&] {
-        visit_float(go.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          cpu::adaptive_avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
-        });
-      });
+      dispatch(
+          "adaptive_avg_pool2d_backward", go.device(),
+          [&] {
+            visit_float(go.dtype(), [&](auto tag) {
+              using T = decltype(tag);
+              cpu::adaptive_avg_pool2d_backward(p, go.data_ptr<T>(), gx.data_ptr<T>());
+            });
+          },
+          [&] { cuda::adaptive_avg_pool2d_backward(p, go, gx); });
       return Grads{gx.reshape(c.input_sizes(0))};
     });
   return out;
