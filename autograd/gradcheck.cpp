@@ -37,6 +37,9 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, Gradche
     {
       LUCID_CHECK(inputs[i].dtype() == kFloat64, "gradcheck: input ", i, " has dtype ",
                   inputs[i].dtype(), "; finite differences need float64 inputs");
+      LUCID_CHECK(inputs[i].is_cpu(), "gradcheck: input ", i, " is on ", inputs[i].device().str(),
+                  "; finite differences perturb elements on the host: pass CPU inputs and move them "
+                  "inside fn");
       LUCID_CHECK(inputs[i].is_leaf(), "gradcheck: input ", i, " (shape ", inputs[i].sizes(),
                   ") is not a leaf; pass leaf tensors (detach().requires_grad_())");
     }

@@ -26,6 +26,7 @@ void* CachingAllocator::allocate(size_t nbytes, uintptr_t stream) {
   if (hit != cached_.end() && !hit->second.empty()) {
     ptr = hit->second.back();  // most recently freed: likely still in L2
     hit->second.pop_back();
+    if (hit->second.empty()) cached_.erase(hit);  // cached_ holds no empty pools
   } else {
     ptr = backend_.raw_alloc(size);
     if (ptr == nullptr && !cached_.empty()) {  // give the cache back and try once more

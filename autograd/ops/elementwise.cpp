@@ -357,7 +357,7 @@ Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool 
   Tensor same = eq(a64, b64);  // also equal infinities
   Tensor result = where(same, same, close);
   if (equal_nan) {
-    Tensor both_nan = where(ne(a64, a64), ne(b64, b64), zeros({}, kBool));
+    Tensor both_nan = where(ne(a64, a64), ne(b64, b64), zeros({}, TensorOptions(kBool).device(a.device())));
     result = where(both_nan, both_nan, result);
   }
   return result;

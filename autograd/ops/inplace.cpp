@@ -101,7 +101,13 @@ Tensor& Tensor::add_(const Tensor& o, double alpha) {
 Tensor& Tensor::add_(double s) { return binary_inplace(cpu::BinaryOp::Add, "add_", *this, scalar_like(s, *this)); }
 Tensor& Tensor::mul_(const Tensor& o) { return binary_inplace(cpu::BinaryOp::Mul, "mul_", *this, o); }
 Tensor& Tensor::mul_(double s) { return binary_inplace(cpu::BinaryOp::Mul, "mul_", *this, scalar_like(s, *this)); }
-Tensor& Tensor::div_(const Tensor& o) { return binary_inplace(cpu::BinaryOp::Div, "div_", *this, o); }
+// Division of integers in place is refused, as in PyTorch (the quotient is a
+// float): it would also make x / 0 undefined behaviour.
+Tensor& Tensor::div_(const Tensor& o) {
+  LUCID_CHECK(!defined() || lucid::is_floating_point(dtype()), "div_: the quotient of ", dtype(),
+              " tensors is a float and cannot be stored in place; use div() or convert with .to(kFloat32)");
+  return binary_inplace(cpu::BinaryOp::Div, "div_", *this, o);
+}
 
 Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   check_writable("clamp_", *this);

@@ -31,7 +31,10 @@ CachingAllocator::Backend cuda_backend(int device) {
   // cudaFree waits for the device; at program exit the runtime may already be
   // unloading, so errors here are ignored (a destructor must not throw).
   b.raw_free = [device](void* p) {
+    int previous = -1;
+    if (cudaGetDevice(&previous) != cudaSuccess) return;
     if (cudaSetDevice(device) == cudaSuccess) (void)cudaFree(p);
+    (void)cudaSetDevice(previous);  // the caller's current device is left as it was
   };
   b.describe = [device] {
     DeviceGuard g(device);
@@ -74,8 +77,13 @@ void* detail::device_alloc(size_t nbytes, int device) {
   void* s = current_stream_handle(device);
   void* p = allocator(device).allocate(nbytes, reinterpret_cast<uintptr_t>(s));
   if (poison() && nbytes > 0) {
-    DeviceGuard g(device < 0 ? current_device() : device);
-    LUCID_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, nbytes, static_cast<cudaStream_t>(s)));
+    try {
+      DeviceGuard g(device < 0 ? current_device() : device);
+      LUCID_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, nbytes, static_cast<cudaStream_t>(s)));
+    } catch (...) {
+      allocator(device).free(p);
+      throw;
+    }
   }
   return p;
 }
@@ -89,10 +97,17 @@ void* detail::pinned_alloc(size_t nbytes) {
   return p;
 }
 
-// An asynchronous copy from the block may still be in flight: wait for the
-// device first (simple and safe; PyTorch instead records an event per block).
+// An asynchronous copy from the block may still be in flight on any GPU: wait
+// for every device first (simple and safe, but it stalls the freeing thread
+// until the GPUs are idle; PyTorch instead caches pinned blocks and records an
+// event per block, the better design for a busy DataLoader).
 void detail::pinned_free(void* ptr) {
-  (void)cudaDeviceSynchronize();
+  int previous = -1;
+  if (cudaGetDevice(&previous) == cudaSuccess) {
+    for (int d = 0; d < device_count(); ++d)
+      if (cudaSetDevice(d) == cudaSuccess) (void)cudaDeviceSynchronize();
+    (void)cudaSetDevice(previous);
+  }
   (void)cudaFreeHost(ptr);
 }
 

@@ -114,13 +114,21 @@ Stream Stream::create(int device) {
   DeviceGuard g(d);
   cudaStream_t s = nullptr;
   LUCID_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamDefault));
-  std::shared_ptr<void> owner(s, [](void* p) { (void)cudaStreamDestroy(static_cast<cudaStream_t>(p)); });
+  // The stream's pool of cached blocks is keyed by its handle, which a later
+  // stream may reuse: let its work finish before it goes.
+  std::shared_ptr<void> owner(s, [](void* p) {
+    (void)cudaStreamSynchronize(static_cast<cudaStream_t>(p));
+    (void)cudaStreamDestroy(static_cast<cudaStream_t>(p));
+  });
   return Stream(std::move(owner), s, d);
 }
 
 Stream Stream::default_stream(int device) { return Stream(nullptr, nullptr, resolve(device)); }
 
+// The default stream's handle (null) means "the current device's": each call
+// below runs with the stream's (or event's) own device current.
 bool Stream::query() const {
+  DeviceGuard g(device_);
   const cudaError_t err = cudaStreamQuery(static_cast<cudaStream_t>(handle_));
   if (err == cudaErrorNotReady) {
     (void)cudaGetLastError();
@@ -131,6 +139,7 @@ bool Stream::query() const {
 }
 
 void Stream::synchronize() const {
+  DeviceGuard g(device_);
   LUCID_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_)));
 }
 
@@ -161,19 +170,25 @@ Event::~Event() { (void)cudaEventDestroy(static_cast<cudaEvent_t>(event_)); }
 void Event::record(const Stream& stream) {
   LUCID_CHECK(stream.device_index() == device_, "Event::record: event is on cuda:", device_,
               " but the stream is on cuda:", stream.device_index());
+  DeviceGuard g(device_);
   LUCID_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event_), static_cast<cudaStream_t>(stream.handle())));
 }
 
 void Event::record() { record(current_stream(device_)); }
 
 void Event::wait(const Stream& stream) const {
+  DeviceGuard g(stream.device_index());
   LUCID_CUDA_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(stream.handle()),
                                        static_cast<cudaEvent_t>(event_), 0));
 }
 
-void Event::synchronize() const { LUCID_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_))); }
+void Event::synchronize() const {
+  DeviceGuard g(device_);
+  LUCID_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_)));
+}
 
 bool Event::query() const {
+  DeviceGuard g(device_);
   const cudaError_t err = cudaEventQuery(static_cast<cudaEvent_t>(event_));
   if (err == cudaErrorNotReady) {
     (void)cudaGetLastError();

@@ -28,9 +28,15 @@ void copy_between_devices(const Tensor& dst, const Tensor& src_in, bool non_bloc
   cudaStream_t s = static_cast<cudaStream_t>(current_stream_handle(gpu.index));
   bool may_skip_wait = false;
   if (dst.is_cuda() && src.is_cuda()) {
+    // The copy runs on the destination's stream, which does not wait for the
+    // source GPU's kernels: let the source's stream finish first.
+    {
+      DeviceGuard on_src(src.device().index);
+      LUCID_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(current_stream_handle(src.device().index))));
+    }
     LUCID_CUDA_CHECK(cudaMemcpyPeerAsync(packed.raw_data(), dst.device().index, src.raw_data(),
                                          src.device().index, nbytes, s));
-    may_skip_wait = src.device() == dst.device();  // ordered on the one stream
+    may_skip_wait = true;  // GPU to GPU: both ends ordered on dst's stream from here
   } else if (dst.is_cuda()) {
     LUCID_CUDA_CHECK(cudaMemcpyAsync(packed.raw_data(), src.raw_data(), nbytes, cudaMemcpyHostToDevice, s));
     may_skip_wait = non_blocking && src.storage()->is_pinned();

@@ -103,8 +103,9 @@ namespace {
 
 // One token per row of probs [B, V] (float, rows sum to 1), by inverting the
 // CDF at a uniform draw from the default generator.
+// Sampling reads the probabilities on the host: a GPU tensor is copied first.
 Tensor sample_rows(const Tensor& probs) {
-  const Tensor p = probs.to(kFloat64).contiguous();
+  const Tensor p = probs.cpu().to(kFloat64).contiguous();
   const int64_t b = p.size(0), v = p.size(1);
   std::vector<double> u(static_cast<size_t>(b));
   default_generator().fill_uniform(u.data(), b);
@@ -120,22 +121,22 @@ Tensor sample_rows(const Tensor& probs) {
     while (pick > 0 && row[pick] == 0.0) --pick;  // never a token outside the top_k
     out[i] = pick;
   }
-  return tensor(out).reshape({b, 1});
+  return tensor(out, TensorOptions(kInt64).device(probs.device())).reshape({b, 1});
 }
 
 // Sets every logit below the k-th largest of its row to -inf.
 Tensor keep_top_k(const Tensor& logits, int64_t k) {
   const Tensor l = logits.contiguous();
   const int64_t b = l.size(0), v = l.size(1);
-  Tensor kth = empty({b, 1}, l.dtype());
-  const Tensor l64 = l.to(kFloat64);
+  Tensor kth = empty({b, 1}, l.dtype());  // on the CPU, filled there, then moved to l's device
+  const Tensor l64 = l.cpu().to(kFloat64);
   const double* row = l64.data_ptr<double>();
   for (int64_t i = 0; i < b; ++i, row += v) {
     std::vector<double> sorted(row, row + v);
     std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<>());
     kth.select(0, i).fill_(sorted[static_cast<size_t>(k - 1)]);
   }
-  return where(lt(l, kth), full({}, -INFINITY, l.dtype()), l);
+  return where(lt(l, kth.to(l.device())), full({}, -INFINITY, l.options()), l);
 }
 
 }  // namespace
