@@ -68,8 +68,9 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   Tensor scores = matmul(query, key.transpose(-2, -1)) * s;  // [*, L, S]
   const Tensor neg_inf = full({}, -std::numeric_limits<double>::infinity(), scores.options());
   if (is_causal) {  // keep (i, j) with j <= i (top-left aligned when L != S, as PyTorch)
-    Tensor keep = ge(arange(static_cast<double>(L), kInt64).reshape({L, 1}),
-                     arange(static_cast<double>(S), kInt64).reshape({1, S}));
+    const TensorOptions idx = TensorOptions(kInt64).device(query.device());  // where() wants one device
+    Tensor keep = ge(arange(static_cast<double>(L), idx).reshape({L, 1}),
+                     arange(static_cast<double>(S), idx).reshape({1, S}));
     scores = where(keep, scores, neg_inf);
   } else if (attn_mask.defined()) {
     scores = attn_mask.dtype() == kBool ? where(attn_mask, scores, neg_inf) : scores + attn_mask;
