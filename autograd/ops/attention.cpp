@@ -1,7 +1,9 @@
 // Scaled dot-product attention, composed from lucid ops (matmul, softmax,
 // where, dropout): each records its own backward, so the gradient
 //   dV = A^T g,  dA = g V^T,  dS = A (dA - sum(dA A)),  dQ = dS K scale,  dK = dS^T Q scale
-// comes out of the tape without a hand-written formula here.
+// comes out of the tape without a hand-written formula here. That composed path is
+// the CPU kernel and the reference; on a GPU the common case runs the fused kernels
+// of kernels/cuda/attention.cu instead (see use_fused below), with one backward.
 #include <lucid/autograd/ops/attention.h>
 
 #include <lucid/autograd/ops/device_check.h>
@@ -9,6 +11,9 @@
 #include <lucid/autograd/ops/index.h>
 #include <lucid/autograd/ops/matmul.h>
 #include <lucid/autograd/ops/reduce.h>
+#include <lucid/autograd/tape.h>
+#include <lucid/kernels/cuda/attention.h>
+#include <lucid/kernels/dispatch.h>
 #include <lucid/kernels/factory.h>
 
 #include <cmath>
@@ -27,6 +32,70 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
     if (f != 1 && f != t) return false;
   }
   return true;
+}
+
+Shape batch_dims(const Tensor& t) { return Shape(t.sizes().begin(), t.sizes().end() - 2); }
+
+// Whether the fused CUDA kernels take this call; everything else (and the CPU) runs
+// the composed ops: dropout (the fused kernels have no dropout), q/k/v batch dims that
+// differ (broadcasting), dtypes other than float32/float64 or not all one dtype, a
+// float mask that needs its own gradient, an empty output or S = 0, E or Ev past
+// attention_fits (shared memory).
+bool use_fused(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+               double dropout_p) {
+  const ScalarType t = q.dtype();
+  return q.is_cuda() && dropout_p == 0.0 && (t == kFloat32 || t == kFloat64) &&
+         k.dtype() == t && v.dtype() == t && batch_dims(k) == batch_dims(q) &&
+         batch_dims(v) == batch_dims(q) && q.dim() - 2 <= cuda::kAttentionMaxBatchDims &&
+         !(mask.defined() && mask.requires_grad()) && q.size(-2) > 0 && v.numel() > 0 &&
+         cuda::attention_fits(q.size(-1), v.size(-1), element_size(t));
+}
+
+// The fused path: one forward kernel, one recorded backward. mask: undefined, or
+// already checked to broadcast to [*, L, S].
+Tensor fused_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                       const Tensor& attn_mask, bool is_causal, double scale) {
+  const char* op = "scaled_dot_product_attention";
+  Tensor q, k, v, mask;
+  {
+    NoGradGuard ng;
+    q = query.contiguous();
+    k = key.contiguous();
+    v = value.contiguous();
+  }
+  Shape out_shape = q.sizes(), lse_shape = batch_dims(q);
+  out_shape.back() = v.size(-1);
+  lse_shape.push_back(q.size(-2));
+  // The mask as a [*, L, S] view (stride 0 where it broadcasts): read in place.
+  Shape scores_shape = lse_shape;
+  scores_shape.push_back(k.size(-2));
+  if (attn_mask.defined()) mask = attn_mask.detach().expand(scores_shape);
+  Tensor out = empty(out_shape, q.options()), lse = empty(lse_shape, q.options());
+  dispatch(op, q.device(),
+           [&] { throw Error(std::string(op) + ": the fused path is CUDA only"); },
+           [&] { cuda::attention_forward(q, k, v, mask, is_causal, scale, out, lse); });
+
+  if (autograd::needs_grad({&query, &key, &value}))
+    // P = exp(scale q k^T + mask - lse), D = rowsum(dO * O), dS = P (dO v^T - D):
+    // dq = scale dS k, dk = scale dS^T q, dv = P^T dO  (recomputed tile by tile, never stored)
+    autograd::record(op, {query, key, value}, {&out}, {q, k, v, out, lse, mask},
+                     [is_causal, scale](const autograd::Context& c, const std::vector<Tensor>& g) {
+                       const Tensor go = g[0].contiguous();
+                       const Tensor &q = c.saved(0), &k = c.saved(1), &v = c.saved(2);
+                       Tensor gq = empty(q.sizes(), q.options()), gk = empty(k.sizes(), k.options()),
+                              gv = empty(v.sizes(), v.options());
+                       const char* name = "scaled_dot_product_attention_backward";
+                       dispatch(name, go.device(),
+                                [&] { throw Error(std::string(name) + ": the fused path is CUDA only"); },
+                                [&] {
+                                  cuda::attention_backward(q, k, v, c.saved(5), is_causal, scale,
+                                                           c.saved(3), c.saved(4), go, gq, gk, gv);
+                                });
+                       return std::vector<Tensor>{c.needs_input_grad(0) ? gq : Tensor(),
+                                                  c.needs_input_grad(1) ? gk : Tensor(),
+                                                  c.needs_input_grad(2) ? gv : Tensor()};
+                     });
+  return out;
 }
 
 }  // namespace
@@ -65,6 +134,10 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                 " ([*, L, S] from query ", query.sizes(), " and key ", key.sizes(), ")");
   }
 
+  if (use_fused(query, key, value, attn_mask, dropout_p))
+    return fused_attention(query, key, value, attn_mask, is_causal, s);
+
+  // The composed reference (every CPU call; CUDA calls the fused kernels do not take).
   Tensor scores = matmul(query, key.transpose(-2, -1)) * s;  // [*, L, S]
   const Tensor neg_inf = full({}, -std::numeric_limits<double>::infinity(), scores.options());
   if (is_causal) {  // keep (i, j) with j <= i (top-left aligned when L != S, as PyTorch)
