@@ -1,5 +1,6 @@
-// The op-case table: one row per op case, run by the gradient check (and, once
-// the CUDA backend lands, by the CPU-vs-CUDA comparison and the op benchmark).
+// The op-case table: one row per op case, run by the gradient check
+// (tests/test_grad_*.cpp) and by the CPU-vs-CUDA comparison
+// (tests/gpu/test_cuda_ops*.cpp). The tables themselves: tests/cases/*.h.
 //
 // A row gives the op, its input shapes, layouts and value ranges, and a
 // tolerance. Layout::Transposed builds the input as the transpose of a packed
