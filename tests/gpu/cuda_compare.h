@@ -36,6 +36,9 @@
 //                                                           reduction, a cancellation (x - mean, logits -
 //                                                           max) and a division
 //
+// Matmul and Conv assume TF32 off (backends::cuda::matmul::allow_tf32 and
+// backends::cudnn::allow_tf32, both false by default: kernels/backends.h).
+//
 // Every GPU test runs with allocation poisoning on (tests/gpu/gpu_main.cpp):
 // each new device block is filled with 0xFF bytes (NaN), so an output element
 // a kernel forgot to write is NaN and fails any comparison here.
