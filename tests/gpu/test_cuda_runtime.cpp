@@ -23,7 +23,8 @@ TEST_CASE("devices, guards and synchronize") {
 
 TEST_CASE("round trips to the GPU keep every dtype's values, in any layout") {
   for (ScalarType t : {kFloat32, kFloat64, kFloat16, kBFloat16, kInt64, kInt32, kUInt8, kBool}) {
-    CAPTURE(dtype_name(t));
+    const std::string name = dtype_name(t);  // a std::string: CAPTURE prints a char* as a pointer
+    CAPTURE(name);
     Tensor x = randint(0, 2, {7, 13}, kInt64).to(t);   // 0/1: exact in every dtype
     if (t != kBool) x = randint(0, 100, {7, 13}, kInt64).to(t);
     Tensor back = x.cuda().cpu();
