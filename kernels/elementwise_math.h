@@ -47,14 +47,31 @@ LUCID_HOST_DEVICE inline bool is_negative(T x) {
   else return x < T(0);
 }
 
+// Integer add/sub/mul wrap around (two's complement) as in PyTorch; doing
+// them in the unsigned type keeps that defined behaviour in C++.
+template <class T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
+struct WrapType { using type = T; };
+template <class T>
+struct WrapType<T, true> { using type = std::make_unsigned_t<T>; };
+template <class T>
+using Wrap = typename WrapType<T>::type;
+
+// -x; for integers wrapping around (-INT_MIN == INT_MIN, as PyTorch) instead of
+// overflowing; floats keep the sign of zero (-(+0.0) == -0.0).
+template <class T>
+LUCID_HOST_DEVICE inline T negate(T x) {
+  if constexpr (std::is_integral_v<T>) return T(Wrap<T>(0) - Wrap<T>(x));
+  else return -x;
+}
+
 template <UnaryOp OP, class T>
 LUCID_HOST_DEVICE inline T unary_op(T x, T a, T b) {
-  if constexpr (OP == UnaryOp::Neg) return -x;
+  if constexpr (OP == UnaryOp::Neg) return negate(x);
   if constexpr (OP == UnaryOp::Exp) return std::exp(x);
   if constexpr (OP == UnaryOp::Log) return std::log(x);
   if constexpr (OP == UnaryOp::Sqrt) return std::sqrt(x);
   if constexpr (OP == UnaryOp::Rsqrt) return T(1) / std::sqrt(x);
-  if constexpr (OP == UnaryOp::Abs) return is_negative(x) ? -x : x;
+  if constexpr (OP == UnaryOp::Abs) return is_negative(x) ? negate(x) : x;
   if constexpr (OP == UnaryOp::Sign) return T((x > T(0)) - is_negative(x));
   if constexpr (OP == UnaryOp::Relu) return x > T(0) ? x : T(0);
   if constexpr (OP == UnaryOp::LeakyRelu) return x > T(0) ? x : a * x;
@@ -71,20 +88,11 @@ LUCID_HOST_DEVICE inline T unary_op(T x, T a, T b) {
     return x * a > b ? x : std::log1p(std::exp(x * a)) / a;
   // min(max(x, lo), hi): with lo > hi every element becomes hi, as in PyTorch
   if constexpr (OP == UnaryOp::Clamp) return (x < a ? a : x) > b ? b : (x < a ? a : x);
-  if constexpr (OP == UnaryOp::Square) return x * x;
+  if constexpr (OP == UnaryOp::Square) return T(Wrap<T>(x) * Wrap<T>(x));
   if constexpr (OP == UnaryOp::Reciprocal) return T(1) / x;
   if constexpr (OP == UnaryOp::PowScalar) return std::pow(x, a);
   return x;
 }
-
-// Integer add/sub/mul wrap around (two's complement) as in PyTorch; doing
-// them in the unsigned type keeps that defined behaviour in C++.
-template <class T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
-struct WrapType { using type = T; };
-template <class T>
-struct WrapType<T, true> { using type = std::make_unsigned_t<T>; };
-template <class T>
-using Wrap = typename WrapType<T>::type;
 
 template <BinaryOp OP, class T>
 LUCID_HOST_DEVICE inline auto binary_op(T x, T y, T a, T b) {
