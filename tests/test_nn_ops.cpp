@@ -252,6 +252,11 @@ TEST_CASE("conv2d and pooling name the op and the shapes in their errors") {
   CHECK_THROWS_WITH_AS(max_pool2d(zeros({1, 1, 4, 4}), {2, 2}, {1, 1}, {2, 2}),
                        doctest::Contains("max_pool2d: padding (2, 2) must be at most half the kernel size (2, 2)"),
                        lucid::Error);
+  // dilation 2 with padding 1: the only window's taps are -1 and +1, both outside a 1x1 input
+  CHECK_THROWS_WITH_AS(max_pool2d(zeros({1, 1, 1, 1}), {2, 2}, {1, 1}, {1, 1}, {2, 2}),
+                       doctest::Contains("max_pool2d: with input [1, 1, 1, 1], kernel (2, 2), padding (1, 1) and "
+                                         "dilation (2, 2), output row 0's window lies entirely in the padding"),
+                       lucid::Error);
   CHECK_THROWS_WITH_AS(max_pool2d(zeros({1, 1, 2, 2}), {3, 3}),
                        doctest::Contains("max_pool2d: input [1, 1, 2, 2] is too small for kernel (3, 3)"),
                        lucid::Error);

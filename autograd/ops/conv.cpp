@@ -166,6 +166,24 @@ cpu::Pool2dParams pool_params(const char* op, const Tensor& input, const Tensor&
               kernel[0], ", ", kernel[1], ") with padding (", padding[0], ", ", padding[1],
               ") and dilation (", dilation[0], ", ", dilation[1], "): output would be ", p.H_out(),
               "x", p.W_out());
+  // With dilation a window can fall entirely into the padding (input 1x1, kernel
+  // 2, padding 1, dilation 2): it would have no element to take. Refused.
+  auto first_empty_window = [](int64_t n_out, int64_t size, int64_t k, int64_t stride, int64_t pad,
+                               int64_t d) -> int64_t {
+    for (int64_t o = 0; o < n_out; ++o) {
+      const int64_t start = o * stride - pad;
+      bool touches = false;
+      for (int64_t t = 0; t < k && !touches; ++t) touches = start + t * d >= 0 && start + t * d < size;
+      if (!touches) return o;
+    }
+    return -1;
+  };
+  const int64_t empty_h = first_empty_window(p.H_out(), p.H, p.kH, p.stride_h, p.pad_h, p.dilation_h);
+  const int64_t empty_w = first_empty_window(p.W_out(), p.W, p.kW, p.stride_w, p.pad_w, p.dilation_w);
+  LUCID_CHECK(empty_h < 0 && empty_w < 0, op, ": with input ", input.sizes(), ", kernel (", kernel[0], ", ",
+              kernel[1], "), padding (", padding[0], ", ", padding[1], ") and dilation (", dilation[0], ", ",
+              dilation[1], "), output ", empty_h >= 0 ? "row " : "column ", empty_h >= 0 ? empty_h : empty_w,
+              "'s window lies entirely in the padding");
   cpu::check_pool2d_params(p);
   return p;
 }

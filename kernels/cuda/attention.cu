@@ -135,7 +135,10 @@ __global__ void __launch_bounds__(kBlockThreads)
     if (lane < n && mask.takes_part(base, i, j))
       s = dot(q_rows + warp * E, k_tile + lane * (E + 1), E) * scale + mask.added<T>(base, i, j);
     const T m_new = fmax(m, warp_max(s));
-    if (m_new == -INFINITY) continue;  // no key taking part yet: m = -inf, l = 0 stay
+    // No key taking part yet: m = -inf, l = 0 stay. A NaN score must not be
+    // skipped (warp_max drops NaN): it goes on and makes the row NaN, as the
+    // composed op does.
+    if (m_new == -INFINITY && !__any_sync(kFullMask, s != s)) continue;
     const T alpha = exp(m - m_new);    // rescales what was summed under the old max
     const T p = exp(s - m_new);
     l = l * alpha + warp_sum(p);

@@ -140,14 +140,28 @@ Key key_of(Pass pass, const cpu::Conv2dParams& p, ScalarType t, int device, cons
 std::mutex cache_mutex;
 std::map<Key, Choice> algorithm_cache;
 
-// The first usable entry of a perf list (cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t).
+// The most workspace an algorithm may ask for: 1 GiB, and at most half of what
+// the device has free now, so that an FFT algorithm wanting gigabytes is passed
+// over for one that fits instead of failing with out of memory (and being cached).
+size_t workspace_limit() {
+  size_t free_b = 0, total_b = 0;
+  LUCID_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return std::min<size_t>(size_t(1) << 30, free_b / 2);
+}
+
+// The first usable entry of a perf list (cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t),
+// fastest first as cuDNN orders them.
 template <class Perf>
 Choice first_usable(const std::vector<Perf>& perfs, int returned, Pass pass, const cpu::Conv2dParams& p,
                     ScalarType t, const Switches& s) {
+  const size_t max_workspace = workspace_limit();
   for (int i = 0; i < returned; ++i) {
     const Perf& r = perfs[i];
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
     if (s.deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
+    if (r.memory > max_workspace) continue;
+    // ALLOW_CONVERSION may compute float32 in fp16: below even TF32's precision.
+    if (t == kFloat32 && r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
     const bool tensor_op = r.mathType == CUDNN_TENSOR_OP_MATH || r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     if (fma_only(t, s) && tensor_op) continue;
     return {static_cast<int>(r.algo), fma_only(t, s) ? CUDNN_FMA_MATH : r.mathType};
@@ -178,11 +192,11 @@ Choice choose(const Key& key, int max_count, Pass pass, const cpu::Conv2dParams&
   return algorithm_cache.emplace(key, c).first->second;
 }
 
-// Workspace for cudnnFind*Ex: the largest any algorithm asks for, up to 1 GiB
-// (Find skips algorithms that need more than it is given).
+// Workspace for cudnnFind*Ex: the largest any algorithm asks for, up to
+// workspace_limit() (Find skips algorithms that need more than it is given).
 template <class SizeOf>
 Tensor find_workspace(int algo_count, Device device, SizeOf&& size_of) {
-  constexpr size_t kMaxBytes = size_t(1) << 30;
+  const size_t kMaxBytes = workspace_limit();
   size_t most = 0;
   for (int algo = 0; algo < algo_count; ++algo) {
     size_t bytes = 0;
