@@ -146,9 +146,10 @@ Example EpochRun::load_batch(size_t batch) const {
   // batch is ready when the training step asks for it. From pinned memory the
   // copy to a GPU is asynchronous (non_blocking): it runs on this thread's
   // current stream, the device's default stream unless the dataset set another,
-  // which orders it before the training step's kernels. Dropping the pinned
-  // source waits for the copy (cuda::detail::pinned_free), so it is never
-  // freed under the copy.
+  // which orders it before the training step's kernels. The pinned source
+  // may be dropped at once: the copy recorded an event on its block, which the
+  // pinned-memory cache does not hand out again before the copy is done
+  // (kernels/cuda/pinned.cpp).
   auto place = [&](Tensor& t) {
     if (!t.defined()) return;
     if (plan_.pin_memory && t.is_cpu()) t = t.pin_memory();

@@ -59,6 +59,8 @@ void device_free(void*, int) {}
 void set_poison_allocations(bool) {}
 void* pinned_alloc(size_t) { no_cuda("pin_memory"); }
 void pinned_free(void*) {}
+void record_pinned_use(void*, void*) {}
+void empty_pinned_cache() {}
 void copy_between_devices(const Tensor&, const Tensor&, bool) { no_cuda("copying between devices"); }
 }  // namespace detail
 

@@ -1,6 +1,5 @@
 // Device memory: one CachingAllocator (kernels/caching_allocator.h) per GPU,
-// backed by cudaMalloc/cudaFree; and page-locked host memory for fast,
-// asynchronous host-to-device copies.
+// backed by cudaMalloc/cudaFree. (Pinned host memory: kernels/cuda/pinned.cpp.)
 #include <lucid/kernels/caching_allocator.h>
 #include <lucid/kernels/cuda/check.h>
 #include <lucid/kernels/error.h>
@@ -90,27 +89,6 @@ void* detail::device_alloc(size_t nbytes, int device) {
 
 void detail::device_free(void* ptr, int device) { allocator(device).free(ptr); }
 
-void* detail::pinned_alloc(size_t nbytes) {
-  LUCID_CHECK(is_available(), "pin_memory: no CUDA device: ", unavailable_reason());
-  void* p = nullptr;
-  LUCID_CUDA_CHECK(cudaHostAlloc(&p, nbytes == 0 ? 1 : nbytes, cudaHostAllocDefault));
-  return p;
-}
-
-// An asynchronous copy from the block may still be in flight on any GPU: wait
-// for every device first (simple and safe, but it stalls the freeing thread
-// until the GPUs are idle; PyTorch instead caches pinned blocks and records an
-// event per block, the better design for a busy DataLoader).
-void detail::pinned_free(void* ptr) {
-  int previous = -1;
-  if (cudaGetDevice(&previous) == cudaSuccess) {
-    for (int d = 0; d < device_count(); ++d)
-      if (cudaSetDevice(d) == cudaSuccess) (void)cudaDeviceSynchronize();
-    (void)cudaSetDevice(previous);
-  }
-  (void)cudaFreeHost(ptr);
-}
-
 // Without a GPU nothing was ever allocated: the statistics read 0.
 int64_t memory_allocated(int device) { return is_available() ? allocator(device).stats().allocated : 0; }
 int64_t max_memory_allocated(int device) { return is_available() ? allocator(device).stats().max_allocated : 0; }
@@ -122,6 +100,7 @@ void reset_peak_memory_stats(int device) {
 
 void empty_cache() {
   for (int d = 0; d < device_count(); ++d) allocator(d).empty_cache();
+  if (is_available()) detail::empty_pinned_cache();
 }
 
 }  // namespace lucid::cuda

@@ -126,7 +126,8 @@ int64_t max_memory_allocated(int device = -1);
 int64_t memory_reserved(int device = -1);
 int64_t max_memory_reserved(int device = -1);
 void reset_peak_memory_stats(int device = -1);
-// Returns every cached free block to the driver (cudaFree).
+// Returns every cached free block to the driver (cudaFree; cached pinned host
+// blocks too, once the copies using them are done).
 void empty_cache();
 
 namespace detail {
@@ -138,8 +139,12 @@ void* device_alloc(size_t nbytes, int device);
 // when the environment has LUCID_CUDA_POISON=1.
 void set_poison_allocations(bool on);
 void device_free(void* ptr, int device);
-void* pinned_alloc(size_t nbytes);  // page-locked host memory (cudaHostAlloc)
+void* pinned_alloc(size_t nbytes);  // page-locked host memory, cached (kernels/cuda/pinned.cpp)
 void pinned_free(void* ptr);
+// An asynchronous copy on `stream` (a cudaStream_t) reads or writes the pinned
+// block `ptr`: the block is not reused until the copy is done.
+void record_pinned_use(void* ptr, void* stream);
+void empty_pinned_cache();
 // dst.copy_(src) where the two are on different devices (kernels/cuda/transfer.cpp).
 void copy_between_devices(const Tensor& dst, const Tensor& src, bool non_blocking);
 }  // namespace detail

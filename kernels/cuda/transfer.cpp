@@ -40,9 +40,12 @@ void copy_between_devices(const Tensor& dst, const Tensor& src_in, bool non_bloc
   } else if (dst.is_cuda()) {
     LUCID_CUDA_CHECK(cudaMemcpyAsync(packed.raw_data(), src.raw_data(), nbytes, cudaMemcpyHostToDevice, s));
     may_skip_wait = non_blocking && src.storage()->is_pinned();
+    // the pinned source may die before the copy has read it: not reused until then
+    if (may_skip_wait) record_pinned_use(src.storage()->data(), s);
   } else {
     LUCID_CUDA_CHECK(cudaMemcpyAsync(packed.raw_data(), src.raw_data(), nbytes, cudaMemcpyDeviceToHost, s));
     may_skip_wait = non_blocking && dst.storage()->is_pinned();
+    if (may_skip_wait) record_pinned_use(dst.storage()->data(), s);
   }
   // Temporaries die when this function returns, and a packed CPU copy is read
   // just below: in those cases the copy must have finished.

@@ -1,0 +1,155 @@
+// Pinned (page-locked) host memory, cached: the idea of PyTorch's
+// CachingHostAllocator.
+//
+// Why cache: cudaHostAlloc and cudaFreeHost are slow and synchronize the
+// device, and a DataLoader pins a fresh batch every step. So a freed block is
+// kept, by size class (kernels/caching_allocator.h's round_size), and handed
+// out again.
+//
+// Why events: a block may be freed while an asynchronous copy still reads it
+// (to(cuda, non_blocking) from a pinned batch that then goes out of scope) or
+// writes it (a non_blocking copy to pinned memory). Each such copy records an
+// event on its stream (record_pinned_use); a freed block with events waits in
+// `pending_` and becomes reusable only once all of them have completed. No
+// thread ever waits for the GPU here.
+#include <lucid/kernels/caching_allocator.h>
+#include <lucid/kernels/cuda/check.h>
+#include <lucid/kernels/error.h>
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace lucid::cuda {
+
+namespace {
+
+class PinnedCache {
+ public:
+  void* allocate(size_t nbytes) {
+    const size_t size = CachingAllocator::round_size(nbytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    collect_completed();
+    auto hit = free_.find(size);
+    void* p = nullptr;
+    if (hit != free_.end() && !hit->second.empty()) {
+      p = hit->second.back();
+      hit->second.pop_back();
+    } else {
+      LUCID_CUDA_CHECK(cudaHostAlloc(&p, size, cudaHostAllocDefault));
+    }
+    blocks_[p] = Block{size, {}};
+    return p;
+  }
+
+  void free(void* p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocks_.find(p);
+    if (it == blocks_.end()) return;  // not ours: never happens through Storage
+    if (it->second.events.empty())
+      free_[it->second.size].push_back(p);
+    else
+      pending_.push_back(p);
+  }
+
+  // An asynchronous copy on `stream` uses block `p`: it is not reused before
+  // the copy is done.
+  void record_use(void* p, cudaStream_t stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocks_.find(p);
+    if (it == blocks_.end()) return;
+    cudaEvent_t e = nullptr;
+    LUCID_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    const cudaError_t err = cudaEventRecord(e, stream);
+    if (err != cudaSuccess) (void)cudaEventDestroy(e);
+    LUCID_CUDA_CHECK(err);
+    it->second.events.push_back(e);
+  }
+
+  // Waits for pending copies, then gives every free block back to the driver.
+  void empty() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (void* p : pending_) {
+      for (cudaEvent_t e : blocks_[p].events) {
+        (void)cudaEventSynchronize(e);
+        (void)cudaEventDestroy(e);
+      }
+      blocks_[p].events.clear();
+      free_[blocks_[p].size].push_back(p);
+    }
+    pending_.clear();
+    for (auto& [size, ptrs] : free_)
+      for (void* p : ptrs) {
+        (void)cudaFreeHost(p);
+        blocks_.erase(p);
+      }
+    free_.clear();
+  }
+
+ private:
+  struct Block {
+    size_t size = 0;
+    std::vector<cudaEvent_t> events;  // copies that may still use the block
+  };
+
+  // Pending blocks whose copies have all finished become free.
+  void collect_completed() {
+    for (size_t i = 0; i < pending_.size();) {
+      Block& b = blocks_[pending_[i]];
+      bool done = true;
+      for (cudaEvent_t e : b.events) {
+        const cudaError_t err = cudaEventQuery(e);
+        if (err == cudaErrorNotReady) {
+          (void)cudaGetLastError();
+          done = false;
+          break;
+        }
+        LUCID_CUDA_CHECK(err);
+      }
+      if (!done) {
+        ++i;
+        continue;
+      }
+      for (cudaEvent_t e : b.events) (void)cudaEventDestroy(e);
+      b.events.clear();
+      free_[b.size].push_back(pending_[i]);
+      pending_[i] = pending_.back();
+      pending_.pop_back();
+    }
+  }
+
+  std::mutex mu_;
+  std::unordered_map<void*, Block> blocks_;    // every block we own
+  std::map<size_t, std::vector<void*>> free_;  // size class -> reusable blocks
+  std::vector<void*> pending_;                 // freed, copies maybe in flight
+};
+
+// Lives until exit: pinned tensors may die in static destructors.
+PinnedCache& cache() {
+  static PinnedCache* c = new PinnedCache();
+  return *c;
+}
+
+}  // namespace
+
+void* detail::pinned_alloc(size_t nbytes) {
+  LUCID_CHECK(is_available(), "pin_memory: no CUDA device: ", unavailable_reason());
+  return cache().allocate(nbytes);
+}
+
+void detail::pinned_free(void* ptr) {
+  try {
+    cache().free(ptr);
+  } catch (...) {
+    // a destructor path: never throws
+  }
+}
+
+void detail::record_pinned_use(void* ptr, void* stream) {
+  cache().record_use(ptr, static_cast<cudaStream_t>(stream));
+}
+
+void detail::empty_pinned_cache() { cache().empty(); }
+
+}  // namespace lucid::cuda
