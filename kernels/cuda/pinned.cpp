@@ -59,6 +59,19 @@ class PinnedCache {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = blocks_.find(p);
     if (it == blocks_.end()) return;
+    // A long-lived pinned buffer copied every step would pile up events: drop
+    // the ones that have completed.
+    std::vector<cudaEvent_t>& events = it->second.events;
+    for (size_t i = 0; i < events.size();) {
+      if (cudaEventQuery(events[i]) == cudaSuccess) {
+        (void)cudaEventDestroy(events[i]);
+        events[i] = events.back();
+        events.pop_back();
+      } else {
+        (void)cudaGetLastError();  // cudaErrorNotReady is not an error
+        ++i;
+      }
+    }
     cudaEvent_t e = nullptr;
     LUCID_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     const cudaError_t err = cudaEventRecord(e, stream);
