@@ -69,6 +69,25 @@ TEST_CASE("pinned memory: non-blocking copies, then a synchronize") {
   CHECK(allclose(back, x, 0, 0));
 }
 
+TEST_CASE("pinned blocks are cached, and not reused while a copy still reads them") {
+  const int64_t n = 1 << 22;  // 16 MiB of float32: a copy that takes a while
+  Tensor expected = randn({n});
+  Tensor on_gpu;
+  void* first = nullptr;
+  {
+    Tensor src = expected.pin_memory();
+    first = src.storage()->data();
+    on_gpu = src.to(Device(kCUDA, 0), /*non_blocking=*/true);
+  }  // src dies with the copy maybe still in flight
+  Tensor other = full({n}, 3.0, TensorOptions().pinned_memory());  // same size class
+  if (other.storage()->data() == first) MESSAGE("the copy had finished: the block was reused at once");
+  cuda::synchronize();
+  CHECK(allclose(on_gpu.cpu(), expected, 0, 0));  // never overwritten by the 3s
+  other = Tensor();
+  Tensor again = empty({n}, TensorOptions().pinned_memory());
+  CHECK(again.is_pinned());  // after the copy, a cached block comes back (no cudaHostAlloc)
+}
+
 TEST_CASE("streams and events order and time work") {
   cuda::Stream s = cuda::Stream::create();
   CHECK(!(s == cuda::current_stream()));
