@@ -83,9 +83,12 @@ TEST_CASE("pinned blocks are cached, and not reused while a copy still reads the
   if (other.storage()->data() == first) MESSAGE("the copy had finished: the block was reused at once");
   cuda::synchronize();
   CHECK(allclose(on_gpu.cpu(), expected, 0, 0));  // never overwritten by the 3s
+  void* other_block = other.storage()->data();
   other = Tensor();
+  // after the copy both blocks are free again: a new pinned tensor of that size
+  // gets one of them back, with no cudaHostAlloc
   Tensor again = empty({n}, TensorOptions().pinned_memory());
-  CHECK(again.is_pinned());  // after the copy, a cached block comes back (no cudaHostAlloc)
+  CHECK((again.storage()->data() == first || again.storage()->data() == other_block));
 }
 
 TEST_CASE("streams and events order and time work") {
