@@ -52,6 +52,25 @@ TEST_CASE("integer add and mul wrap around instead of overflowing (no UB)") {
   CHECK((big * full({2}, 2.0, kInt32))[1].item<int64_t>() == -2);
 }
 
+TEST_CASE("integer neg, abs and square wrap around too (no UB); float neg keeps the sign of zero") {
+  const double lo = static_cast<double>(std::numeric_limits<int32_t>::min());
+  Tensor m = full({1}, lo, kInt32);
+  CHECK((-m).item<int64_t>() == std::numeric_limits<int32_t>::min());
+  CHECK(abs(m).item<int64_t>() == std::numeric_limits<int32_t>::min());
+  CHECK(square(full({1}, 65536.0, kInt32)).item<int64_t>() == 0);  // 2^32 wraps to 0
+  CHECK(std::signbit((-zeros({1})).item<double>()));
+}
+
+TEST_CASE("in place, an integer tensor refuses a float result instead of truncating it (as PyTorch)") {
+  Tensor x = full({3}, 4.0, kInt64);
+  CHECK_THROWS_WITH_AS(x.mul_(0.5), doctest::Contains("mul_: result type"), Error);
+  CHECK_THROWS_WITH_AS(x.add_(ones({3}, kInt64), 0.5), doctest::Contains("add_: alpha 0.5 is not an integer"), Error);
+  CHECK_THROWS_WITH_AS(x.div_(full({3}, 2.0, kInt64)), doctest::Contains("div_: the quotient of"), Error);
+  CHECK(x[0].item<int64_t>() == 4);  // nothing was written
+  x.add_(2).mul_(3);                 // integral scalars are fine
+  CHECK(x[2].item<int64_t>() == 18);
+}
+
 TEST_CASE("bool tensors have no arithmetic, and the error names the op") {
   Tensor b = ones({2}, kBool);
   CHECK_THROWS_WITH_AS(b + b, Contains("add: bool tensors have no arithmetic"), Error);

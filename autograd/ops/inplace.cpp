@@ -15,6 +15,7 @@
 #include <lucid/kernels/factory.h>
 #include <lucid/kernels/philox.h>
 
+#include <cmath>
 #include <limits>
 
 namespace lucid {
@@ -47,6 +48,13 @@ Tensor& binary_inplace(cpu::BinaryOp op, const char* name, Tensor& self, const T
   if (self.dtype() == kFloat16 || self.dtype() == kBFloat16) check_float_math(name, self.dtype());
   LUCID_CHECK(other.device() == self.device(), name, ": expected both tensors on the same device, got ",
               self.device().str(), " and ", other.device().str());
+  // As PyTorch: a float result cannot be stored in an integer tensor in place
+  // (x.mul_(0.5) on int64 would silently truncate to zeros).
+  LUCID_CHECK(lucid::is_floating_point(self.dtype()) || !lucid::is_floating_point(other.dtype()), name,
+              ": result type ", other.dtype(), " can't be cast to the desired output type ", self.dtype(),
+              " in place");
+  LUCID_CHECK(lucid::is_floating_point(self.dtype()) || args.a == std::floor(args.a), name, ": alpha ",
+              args.a, " is not an integer, and ", self.dtype(), " tensors are updated in place");
   Shape b = broadcast_shapes(self.sizes(), other.sizes(), name);
   LUCID_CHECK(b == self.sizes(), name, ": output with shape ", self.sizes(),
               " doesn't match the broadcast shape ", b);
