@@ -12,6 +12,7 @@
 
 #include <lucid/kernels/cuda/check.h>
 #include <lucid/kernels/cuda/copy.h>
+#include <lucid/kernels/cuda/cudnn_descriptors.h>
 #include <lucid/kernels/cuda/handles.h>
 #include <lucid/kernels/cuda/norm.h>
 #include <lucid/kernels/factory.h>
@@ -19,24 +20,6 @@
 namespace lucid::cuda {
 
 namespace {
-
-// A cuDNN tensor descriptor, destroyed with its owner.
-class TensorDescriptor {
- public:
-  TensorDescriptor() { LUCID_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc_)); }
-  ~TensorDescriptor() { cudnnDestroyTensorDescriptor(desc_); }  // never throws
-  TensorDescriptor(const TensorDescriptor&) = delete;
-  TensorDescriptor& operator=(const TensorDescriptor&) = delete;
-
-  void set_nchw(cudnnDataType_t type, int64_t n, int64_t c, int64_t h, int64_t w) {
-    LUCID_CUDNN_CHECK(cudnnSetTensor4dDescriptor(desc_, CUDNN_TENSOR_NCHW, type, static_cast<int>(n),
-                                                 static_cast<int>(c), static_cast<int>(h), static_cast<int>(w)));
-  }
-  cudnnTensorDescriptor_t get() const { return desc_; }
-
- private:
-  cudnnTensorDescriptor_t desc_ = nullptr;
-};
 
 // The two descriptors of a batch-norm call: data N x C x S x 1, parameters 1 x C x 1 x 1.
 struct BatchNormDescriptors {
@@ -47,20 +30,10 @@ struct BatchNormDescriptors {
                 ", ", C, ", ", S, "]");
     LUCID_CHECK(dtype == kFloat32 || dtype == kFloat64, op, ": CUDA kernel supports float32 and float64, got ",
                 dtype_name(dtype));
-    const cudnnDataType_t t = dtype == kFloat32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
-    data.set_nchw(t, N, C, S, 1);
-    param.set_nchw(t, 1, C, 1, 1);
+    const cudnnDataType_t t = cudnn_data_type(dtype);
+    set_nchw(data, t, N, C, S, 1);
+    set_nchw(param, t, 1, C, 1, 1);
   }
-};
-
-// alpha = 1 and beta = 0 in the type cuDNN reads for this dtype.
-struct Blend {
-  float f1 = 1.f, f0 = 0.f;
-  double d1 = 1.0, d0 = 0.0;
-  bool is_double;
-  explicit Blend(ScalarType dtype) : is_double(dtype == kFloat64) {}
-  const void* one() const { return is_double ? static_cast<const void*>(&d1) : &f1; }
-  const void* zero() const { return is_double ? static_cast<const void*>(&d0) : &f0; }
 };
 
 void check_eps(const char* op, double eps) {
@@ -79,7 +52,7 @@ void batch_norm_forward_training(const Tensor& x, int64_t N, int64_t C, int64_t 
   check_eps("batch_norm", eps);
   if (x.numel() == 0) return;  // C == 0 (training needs N * S > 1)
   BatchNormDescriptors d("batch_norm", x.dtype(), N, C, S);
-  const Blend blend(x.dtype());
+  const ScalarType t = x.dtype();
   const Tensor w = or_ones(weight, x, C), b = or_zeros(bias, x, C);
   // cuDNN updates running = (1 - factor) running + factor * batch statistic, the
   // variance with Bessel's correction. With factor 1 on zeroed buffers they end
@@ -88,7 +61,7 @@ void batch_norm_forward_training(const Tensor& x, int64_t N, int64_t C, int64_t 
   Tensor batch_mean = zeros({C}, x.options());
   cuda::fill(unbiased_var, 0.0);
   LUCID_CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
-      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.data.get(), x.raw_data(), d.data.get(),
+      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, one(t), zero(t), d.data.get(), x.raw_data(), d.data.get(),
       y.raw_data(), d.param.get(), w.raw_data(), b.raw_data(), /*exponentialAverageFactor=*/1.0,
       batch_mean.raw_data(), unbiased_var.raw_data(), eps, mean.raw_data(), invstd.raw_data()));
 }
@@ -99,10 +72,10 @@ void batch_norm_forward_inference(const Tensor& x, int64_t N, int64_t C, int64_t
   check_eps("batch_norm", eps);
   if (x.numel() == 0) return;
   BatchNormDescriptors d("batch_norm", x.dtype(), N, C, S);
-  const Blend blend(x.dtype());
+  const ScalarType t = x.dtype();
   const Tensor w = or_ones(weight, x, C), b = or_zeros(bias, x, C);
   LUCID_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(
-      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), d.data.get(), x.raw_data(), d.data.get(),
+      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, one(t), zero(t), d.data.get(), x.raw_data(), d.data.get(),
       y.raw_data(), d.param.get(), w.raw_data(), b.raw_data(), mean.raw_data(), var.raw_data(), eps));
 }
 
@@ -116,14 +89,14 @@ void batch_norm_backward(const Tensor& g, const Tensor& x, int64_t N, int64_t C,
   }
   if (x.numel() == 0) return;
   BatchNormDescriptors d("batch_norm_backward", x.dtype(), N, C, S);
-  const Blend blend(x.dtype());
+  const ScalarType t = x.dtype();
   const Tensor w = or_ones(weight, x, C);
   // cuDNN writes all three gradients: scratch for the ones not wanted
   const Tensor gx = dx.defined() ? dx : empty(x.sizes(), x.options());
   const Tensor gw = dweight.defined() ? dweight : empty({C}, x.options());
   const Tensor gb = dbias.defined() ? dbias : empty({C}, x.options());
   LUCID_CUDNN_CHECK(cudnnBatchNormalizationBackward(
-      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, blend.one(), blend.zero(), blend.one(), blend.zero(), d.data.get(),
+      cudnn_handle(), CUDNN_BATCHNORM_SPATIAL, one(t), zero(t), one(t), zero(t), d.data.get(),
       x.raw_data(), d.data.get(), g.raw_data(), d.data.get(), gx.raw_data(), d.param.get(), w.raw_data(),
       gw.raw_data(), gb.raw_data(), eps, mean.raw_data(), invstd.raw_data()));
 }

@@ -32,34 +32,13 @@
 #include <lucid/kernels/backends.h>
 #include <lucid/kernels/cuda/check.h>
 #include <lucid/kernels/cuda/copy.h>
+#include <lucid/kernels/cuda/cudnn_descriptors.h>
 #include <lucid/kernels/cuda/handles.h>
 #include <lucid/kernels/factory.h>
 
 namespace lucid::cuda {
 
 namespace {
-
-// ---- RAII descriptors ----------------------------------------------------------------
-
-template <class D, cudnnStatus_t (*Create)(D*), cudnnStatus_t (*Destroy)(D)>
-class Descriptor {
- public:
-  Descriptor() { LUCID_CUDNN_CHECK(Create(&d_)); }
-  ~Descriptor() { (void)Destroy(d_); }  // never throws
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  D get() const { return d_; }
-
- private:
-  D d_ = nullptr;
-};
-
-using TensorDescriptor =
-    Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
-using FilterDescriptor =
-    Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
-using ConvolutionDescriptor = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
-                                         cudnnDestroyConvolutionDescriptor>;
 
 // The switches, read once per call so the key and the choice agree.
 struct Switches {
@@ -85,15 +64,13 @@ struct ConvDescriptors {
   ConvolutionDescriptor conv;
 
   ConvDescriptors(const cpu::Conv2dParams& p, ScalarType t, const Switches& s) {
-    const cudnnDataType_t type = t == kFloat32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
+    const cudnnDataType_t type = cudnn_data_type(t);
     checked_int(p, "input", p.input_numel());
     checked_int(p, "output", p.output_numel());
     checked_int(p, "weight", p.weight_numel());
     // Each size is at most its tensor's numel, so it fits too.
-    LUCID_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x.get(), CUDNN_TENSOR_NCHW, type, int(p.N), int(p.C_in),
-                                                 int(p.H), int(p.W)));
-    LUCID_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y.get(), CUDNN_TENSOR_NCHW, type, int(p.N), int(p.C_out),
-                                                 int(p.H_out()), int(p.W_out())));
+    set_nchw(x, type, p.N, p.C_in, p.H, p.W);
+    set_nchw(y, type, p.N, p.C_out, p.H_out(), p.W_out());
     LUCID_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w.get(), type, CUDNN_TENSOR_NCHW, int(p.C_out),
                                                  int(p.C_in_per_group()), int(p.kH), int(p.kW)));
     LUCID_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
@@ -105,12 +82,6 @@ struct ConvDescriptors {
     LUCID_CUDNN_CHECK(cudnnSetConvolutionMathType(conv.get(), fma_only(t, s) ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH));
   }
 };
-
-// alpha = 1 and beta = 0 or 1, typed as cuDNN wants them: double for float64 data, else float.
-constexpr float kOneF = 1, kZeroF = 0;
-constexpr double kOneD = 1, kZeroD = 0;
-const void* one(ScalarType t) { return t == kFloat64 ? static_cast<const void*>(&kOneD) : &kOneF; }
-const void* zero(ScalarType t) { return t == kFloat64 ? static_cast<const void*>(&kZeroD) : &kZeroF; }
 
 // Device scratch memory from the caching allocator.
 Tensor workspace(size_t bytes, Device device) {
@@ -248,9 +219,7 @@ void conv2d_forward(const cpu::Conv2dParams& p, const Tensor& input, const Tenso
   if (bias.defined()) {
     // y += b, with b read as [1, C_out, 1, 1] and broadcast.
     TensorDescriptor b;
-    LUCID_CUDNN_CHECK(cudnnSetTensor4dDescriptor(b.get(), CUDNN_TENSOR_NCHW,
-                                                 t == kFloat32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE, 1,
-                                                 int(p.C_out), 1, 1));
+    set_nchw(b, cudnn_data_type(t), 1, p.C_out, 1, 1);
     LUCID_CUDNN_CHECK(cudnnAddTensor(h, one(t), b.get(), bias.raw_data(), one(t), d.y.get(), output.raw_data()));
   }
 }
