@@ -12,14 +12,7 @@
 #include <type_traits>
 
 #include <lucid/kernels/cpu/elementwise.h>
-
-// The one annotation that makes the math callable from CUDA kernels; empty in
-// the host compiler.
-#ifdef __CUDACC__
-#define LUCID_HOST_DEVICE __host__ __device__
-#else
-#define LUCID_HOST_DEVICE
-#endif
+#include <lucid/kernels/host_device.h>
 
 namespace lucid::math {
 

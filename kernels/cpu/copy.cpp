@@ -1,35 +1,10 @@
 // Copy kernel: one strided loop per (src dtype, dst dtype) pair.
 // Bytes moved per element: sizeof(src) + sizeof(dst); no FLOPs.
 #include <lucid/kernels/cpu/copy.h>
+#include <lucid/kernels/convert.h>
 #include <lucid/kernels/cpu/loops.h>
 
-#include <limits>
-
 namespace lucid::cpu {
-
-namespace {
-template <class D, class S>
-D convert(S s) {
-  if constexpr (std::is_same_v<D, S>) {
-    return s;
-  } else if constexpr (std::is_same_v<S, BFloat16> || std::is_same_v<S, Half>) {
-    return convert<D>(static_cast<float>(s));
-  } else if constexpr (std::is_same_v<D, BFloat16> || std::is_same_v<D, Half>) {
-    return D(static_cast<float>(s));
-  } else if constexpr (std::is_same_v<D, bool>) {
-    return s != S(0);
-  } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
-    // float -> int: C++ leaves NaN and out-of-range values undefined; lucid
-    // truncates toward zero, saturates at the type's range and maps NaN to 0.
-    if (s != s) return D(0);
-    if (s <= static_cast<S>(std::numeric_limits<D>::min())) return std::numeric_limits<D>::min();
-    if (s >= static_cast<S>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
-    return static_cast<D>(s);
-  } else {
-    return static_cast<D>(s);
-  }
-}
-}  // namespace
 
 void copy(const Tensor& dst, const Tensor& src) {
   Strides sst = broadcast_strides(src.sizes(), src.strides(), dst.sizes());

@@ -9,13 +9,21 @@
 #include <limits>
 #include <type_traits>
 
+#include <lucid/kernels/convert.h>
 #include <lucid/kernels/cuda/check.h>
 #include <lucid/kernels/error.h>
 #include <lucid/kernels/tensor.h>
 
+namespace lucid {
+// CUDA's 16-bit floats convert through float, as lucid's own (kernels/convert.h).
+template <> struct IsFloat16<__half> : std::true_type {};
+template <> struct IsFloat16<__nv_bfloat16> : std::true_type {};
+}  // namespace lucid
+
 namespace lucid::cuda {
 
 // ---- dtypes ----------------------------------------------------------------------
+// convert<D>(s) (kernels/convert.h) is lucid's element conversion, host and device.
 // lucid's BFloat16/Half are host types with the same bits as CUDA's.
 template <class T> struct DeviceTypeOf { using type = T; };
 template <> struct DeviceTypeOf<BFloat16> { using type = __nv_bfloat16; };
@@ -35,31 +43,6 @@ decltype(auto) visit_float_dtype(const char* op, ScalarType t, Fn&& fn) {
   if (t == kFloat32) return fn(float{});
   if (t == kFloat64) return fn(double{});
   throw Error(std::string(op) + ": CUDA kernel supports float32 and float64, got " + dtype_name(t));
-}
-
-template <class T>
-inline constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
-
-// D(s) with lucid's rules (kernels/cpu/copy.cpp): 16-bit floats go through
-// float; float -> int truncates, saturates at the range and maps NaN to 0.
-template <class D, class S>
-__host__ __device__ inline D convert(S s) {
-  if constexpr (std::is_same_v<D, S>) {
-    return s;
-  } else if constexpr (is_half_v<S>) {
-    return convert<D>(static_cast<float>(s));
-  } else if constexpr (is_half_v<D>) {
-    return D(static_cast<float>(s));
-  } else if constexpr (std::is_same_v<D, bool>) {
-    return s != S(0);
-  } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
-    if (s != s) return D(0);
-    if (s <= static_cast<S>(std::numeric_limits<D>::min())) return std::numeric_limits<D>::min();
-    if (s >= static_cast<S>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
-    return static_cast<D>(s);
-  } else {
-    return static_cast<D>(s);
-  }
 }
 
 // ---- strided indexing --------------------------------------------------------------
