@@ -7,7 +7,9 @@
 //     and stored as single accesses (16 bytes on the wider side); the last
 //     n % V elements are a scalar tail.
 //     geometry: blocks_for(ceil(n / V)) x 256 threads
-//   anything else (copy_strided): one element per step, strided offsets.
+//   anything else (copy_strided): one element per step, at offsets from a
+//     StridedIndexer whose dims are collapsed first (a contiguous operand then
+//     costs one division).
 //     geometry: blocks_for(n) x 256 threads
 //   bytes: sizeof(src) + sizeof(dst) per element; no FLOPs
 // fill: the same two ways (fill_flat: 16-byte stores when dst is contiguous and
@@ -19,16 +21,8 @@ namespace lucid::cuda {
 
 namespace {
 
-// V elements of T moved as one access.
-template <class T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
-
 template <class D, class S>
 inline constexpr int kCopyVec = 16 / (sizeof(D) > sizeof(S) ? sizeof(D) : sizeof(S));
-
-bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 template <class D, class S>
 __global__ void copy_flat(D* dst, const S* src, int64_t n) {
@@ -57,7 +51,7 @@ __global__ void copy_strided(D* dst, const S* src, int64_t n, StridedIndexer<2> 
 
 template <class D>
 __global__ void fill_flat(D* dst, D value, int64_t n) {
-  constexpr int V = 16 / sizeof(D);
+  constexpr int V = kVec<D>;
   const int64_t start = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   const int64_t nv = n / V;
@@ -101,7 +95,7 @@ void copy(const Tensor& dst, const Tensor& src) {
         LUCID_CUDA_CHECK_LAUNCH("copy_flat");
         return;
       }
-      const StridedIndexer<2> ix = make_indexer("copy", dst.sizes(), ops);
+      const StridedIndexer<2> ix = collapse(make_indexer("copy", dst.sizes(), ops));
       copy_strided<D, S><<<blocks_for(n), kThreads, 0, stream()>>>(dp, sp, n, ix);
       LUCID_CUDA_CHECK_LAUNCH("copy_strided");
     });
@@ -114,14 +108,14 @@ void fill(const Tensor& dst, double value) {
   visit_device_dtype(dst.dtype(), [&](auto d) {
     using D = decltype(d);
     D* dp = static_cast<D*>(dst.raw_data());
-    constexpr int V = 16 / sizeof(D);
+    constexpr int V = kVec<D>;
     if (dst.is_contiguous() && aligned(dp, 16)) {
       fill_flat<D><<<blocks_for((n + V - 1) / V), kThreads, 0, stream()>>>(dp, convert<D>(value), n);
       LUCID_CUDA_CHECK_LAUNCH("fill_flat");
       return;
     }
     const Tensor* ops[1] = {&dst};
-    const StridedIndexer<1> ix = make_indexer("fill", dst.sizes(), ops);
+    const StridedIndexer<1> ix = collapse(make_indexer("fill", dst.sizes(), ops));
     fill_strided<D><<<blocks_for(n), kThreads, 0, stream()>>>(dp, convert<D>(value), n, ix);
     LUCID_CUDA_CHECK_LAUNCH("fill_strided");
   });

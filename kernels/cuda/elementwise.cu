@@ -37,41 +37,8 @@ using cpu::UnaryOp;
 
 namespace {
 
-// V elements of T moved as one access (16 bytes when V = 16 / sizeof(T)).
-template <class T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
-
-template <class T>
-inline constexpr int kVec = 16 / sizeof(T);
-
-bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
-
 // Element i of t is at t's data + i.
 bool flat_like(const Tensor& t, const Tensor& out) { return t.sizes() == out.sizes() && t.is_contiguous(); }
-
-// Merges neighbouring dims that every operand walks as one (outer stride ==
-// inner stride * inner size; broadcast dims too) and drops size-1 dims, so the
-// per-element index math shrinks: a contiguous operand ends up 1-d.
-template <int N>
-StridedIndexer<N> collapse(const StridedIndexer<N>& ix) {
-  StridedIndexer<N> r;
-  for (int d = 0; d < ix.dims; ++d) {
-    if (ix.sizes[d] == 1) continue;
-    bool merge = r.dims > 0;
-    for (int k = 0; k < N && merge; ++k) merge = r.strides[k][r.dims - 1] == ix.strides[k][d] * ix.sizes[d];
-    if (merge) {
-      r.sizes[r.dims - 1] *= ix.sizes[d];
-      for (int k = 0; k < N; ++k) r.strides[k][r.dims - 1] = ix.strides[k][d];
-    } else {
-      r.sizes[r.dims] = ix.sizes[d];
-      for (int k = 0; k < N; ++k) r.strides[k][r.dims] = ix.strides[k][d];
-      ++r.dims;
-    }
-  }
-  return r;
-}
 
 // The op as a function object the kernels call (a and b: its scalar parameters).
 template <UnaryOp OP, class T>

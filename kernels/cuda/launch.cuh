@@ -1,6 +1,6 @@
 // What every lucid CUDA kernel file shares: dtype mapping and conversion,
-// strided indexing (any layout: transposed, sliced, broadcast), and launch
-// geometry. Included by .cu files only.
+// strided indexing (any layout: transposed, sliced, broadcast), 16-byte
+// vectorized access, and launch geometry. Included by .cu files only.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -88,6 +88,42 @@ StridedIndexer<N> make_indexer(const char* op, const Shape& shape, const Tensor*
   }
   return ix;
 }
+
+// Merges neighbouring dims that every operand walks as one (outer stride ==
+// inner stride * inner size; broadcast dims too) and drops size-1 dims, so the
+// per-element index math shrinks: a contiguous operand ends up 1-d.
+template <int N>
+StridedIndexer<N> collapse(const StridedIndexer<N>& ix) {
+  StridedIndexer<N> r;
+  for (int d = 0; d < ix.dims; ++d) {
+    if (ix.sizes[d] == 1) continue;
+    bool merge = r.dims > 0;
+    for (int k = 0; k < N && merge; ++k) merge = r.strides[k][r.dims - 1] == ix.strides[k][d] * ix.sizes[d];
+    if (merge) {
+      r.sizes[r.dims - 1] *= ix.sizes[d];
+      for (int k = 0; k < N; ++k) r.strides[k][r.dims - 1] = ix.strides[k][d];
+    } else {
+      r.sizes[r.dims] = ix.sizes[d];
+      for (int k = 0; k < N; ++k) r.strides[k][r.dims] = ix.strides[k][d];
+      ++r.dims;
+    }
+  }
+  return r;
+}
+
+// ---- vectorized access -------------------------------------------------------------
+// V elements of T moved as one access (16 bytes when V = 16 / sizeof(T)): a
+// float4 / double2 worth per load and store.
+template <class T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+template <class T>
+inline constexpr int kVec = 16 / sizeof(T);
+
+// Whether p may be read or written as `bytes`-wide accesses.
+inline bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // ---- launch geometry ---------------------------------------------------------------
 inline constexpr int kThreads = 256;  // 8 warps: a good default for memory-bound kernels
