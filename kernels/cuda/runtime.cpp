@@ -107,6 +107,18 @@ std::vector<Stream>& current_streams() {
   return streams;
 }
 
+// The answer of cudaStreamQuery / cudaEventQuery: true when the work is done,
+// false while it runs. cudaErrorNotReady is no failure, but the runtime records
+// it as the last error: cleared, so the next check reports its own.
+bool is_done(cudaError_t err) {
+  if (err == cudaErrorNotReady) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  LUCID_CUDA_CHECK(err);
+  return true;
+}
+
 }  // namespace
 
 Stream Stream::create(int device) {
@@ -129,13 +141,7 @@ Stream Stream::default_stream(int device) { return Stream(nullptr, nullptr, reso
 // below runs with the stream's (or event's) own device current.
 bool Stream::query() const {
   DeviceGuard g(device_);
-  const cudaError_t err = cudaStreamQuery(static_cast<cudaStream_t>(handle_));
-  if (err == cudaErrorNotReady) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  LUCID_CUDA_CHECK(err);
-  return true;
+  return is_done(cudaStreamQuery(static_cast<cudaStream_t>(handle_)));
 }
 
 void Stream::synchronize() const {
@@ -189,13 +195,7 @@ void Event::synchronize() const {
 
 bool Event::query() const {
   DeviceGuard g(device_);
-  const cudaError_t err = cudaEventQuery(static_cast<cudaEvent_t>(event_));
-  if (err == cudaErrorNotReady) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  LUCID_CUDA_CHECK(err);
-  return true;
+  return is_done(cudaEventQuery(static_cast<cudaEvent_t>(event_)));
 }
 
 float Event::elapsed_time(const Event& end) const {
