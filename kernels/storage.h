@@ -45,7 +45,8 @@ class Storage {
 
 // Allocator statistics for a device, named as PyTorch's torch.cuda.memory_*.
 // On the CPU they count the bytes of live lucid-owned storages (pinned ones
-// too); the CPU allocator caches nothing, so reserved == allocated there. On a
+// too), and reserved == allocated (freed pinned blocks kept for reuse by the
+// pinned cache, kernels/cuda/pinned.cpp, are not counted). On a
 // GPU they are the caching allocator's (kernels/cuda/runtime.h).
 int64_t memory_allocated(Device device = Device());
 int64_t max_memory_allocated(Device device = Device());

@@ -203,7 +203,7 @@ class Tensor {
   Tensor& mul_(const Tensor& o);
   Tensor& mul_(double s);
   Tensor& div_(const Tensor& o);
-  Tensor& div_(double s) { return mul_(1.0 / s); }
+  Tensor& div_(double s);
   Tensor& add_(double s);
   Tensor& clamp_(std::optional<double> min, std::optional<double> max);
   Tensor& uniform_(double from = 0.0, double to = 1.0);

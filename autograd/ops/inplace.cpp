@@ -116,6 +116,7 @@ Tensor& Tensor::div_(const Tensor& o) {
               " tensors is a float and cannot be stored in place; use div() or convert with .to(kFloat32)");
   return binary_inplace(cpu::BinaryOp::Div, "div_", *this, o);
 }
+Tensor& Tensor::div_(double s) { return div_(scalar_like(s, *this)); }
 
 Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   check_writable("clamp_", *this);

@@ -112,12 +112,17 @@ std::mutex cache_mutex;
 std::map<Key, Choice> algorithm_cache;
 
 // The most workspace an algorithm may ask for: 1 GiB, and at most half of what
-// the device has free now, so that an FFT algorithm wanting gigabytes is passed
+// the device has free (or cached) now, so that an FFT algorithm wanting gigabytes is passed
 // over for one that fits instead of failing with out of memory (and being cached).
 size_t workspace_limit() {
   size_t free_b = 0, total_b = 0;
   LUCID_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-  return std::min<size_t>(size_t(1) << 30, free_b / 2);
+  // Blocks cached by lucid's allocator count as free: the allocator gives them
+  // back when a request does not fit (and the choice must not depend on how
+  // full the cache happens to be).
+  const int d = current_device();
+  const size_t cached = static_cast<size_t>(memory_reserved(d) - memory_allocated(d));
+  return std::min<size_t>(size_t(1) << 30, (free_b + cached) / 2);
 }
 
 // The first usable entry of a perf list (cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t),

@@ -29,16 +29,28 @@ class PinnedCache {
  public:
   void* allocate(size_t nbytes) {
     const size_t size = CachingAllocator::round_size(nbytes);
-    std::lock_guard<std::mutex> lock(mu_);
-    collect_completed();
-    auto hit = free_.find(size);
-    void* p = nullptr;
-    if (hit != free_.end() && !hit->second.empty()) {
-      p = hit->second.back();
-      hit->second.pop_back();
-    } else {
-      LUCID_CUDA_CHECK(cudaHostAlloc(&p, size, cudaHostAllocDefault));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      collect_completed();
+      auto hit = free_.find(size);
+      if (hit != free_.end() && !hit->second.empty()) {
+        void* p = hit->second.back();
+        hit->second.pop_back();
+        return p;  // blocks_[p] is already there, with no events
+      }
     }
+    // cudaHostAlloc is slow and waits behind driver locks: not under the mutex,
+    // so freeing threads never wait for it. Out of memory: give the cached
+    // blocks back and try once more.
+    void* p = nullptr;
+    cudaError_t err = cudaHostAlloc(&p, size, cudaHostAllocDefault);
+    if (err == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();
+      empty();
+      err = cudaHostAlloc(&p, size, cudaHostAllocDefault);
+    }
+    LUCID_CUDA_CHECK(err);
+    std::lock_guard<std::mutex> lock(mu_);
     blocks_[p] = Block{size, {}};
     return p;
   }
@@ -81,23 +93,31 @@ class PinnedCache {
   }
 
   // Waits for pending copies, then gives every free block back to the driver.
+  // The blocks are taken out under the mutex; the waiting and freeing happen
+  // outside it.
   void empty() {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (void* p : pending_) {
-      for (cudaEvent_t e : blocks_[p].events) {
+    std::vector<std::pair<void*, std::vector<cudaEvent_t>>> to_free;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (void* p : pending_) {
+        to_free.emplace_back(p, std::move(blocks_[p].events));
+        blocks_.erase(p);
+      }
+      pending_.clear();
+      for (auto& [size, ptrs] : free_)
+        for (void* p : ptrs) {
+          to_free.emplace_back(p, std::vector<cudaEvent_t>{});
+          blocks_.erase(p);
+        }
+      free_.clear();
+    }
+    for (auto& [p, events] : to_free) {
+      for (cudaEvent_t e : events) {
         (void)cudaEventSynchronize(e);
         (void)cudaEventDestroy(e);
       }
-      blocks_[p].events.clear();
-      free_[blocks_[p].size].push_back(p);
+      (void)cudaFreeHost(p);
     }
-    pending_.clear();
-    for (auto& [size, ptrs] : free_)
-      for (void* p : ptrs) {
-        (void)cudaFreeHost(p);
-        blocks_.erase(p);
-      }
-    free_.clear();
   }
 
  private:

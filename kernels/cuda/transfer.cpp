@@ -36,16 +36,28 @@ void copy_between_devices(const Tensor& dst, const Tensor& src_in, bool non_bloc
     }
     LUCID_CUDA_CHECK(cudaMemcpyPeerAsync(packed.raw_data(), dst.device().index, src.raw_data(),
                                          src.device().index, nbytes, s));
-    may_skip_wait = true;  // GPU to GPU: both ends ordered on dst's stream from here
+    // ... and the source's GPU must not reuse or overwrite the source before
+    // the copy has read it: GPU-to-GPU copies wait (simple and rare; PyTorch
+    // orders the two streams with events instead).
+    may_skip_wait = false;
   } else if (dst.is_cuda()) {
     LUCID_CUDA_CHECK(cudaMemcpyAsync(packed.raw_data(), src.raw_data(), nbytes, cudaMemcpyHostToDevice, s));
     may_skip_wait = non_blocking && src.storage()->is_pinned();
-    // the pinned source may die before the copy has read it: not reused until then
-    if (may_skip_wait) record_pinned_use(src.storage()->data(), s);
   } else {
     LUCID_CUDA_CHECK(cudaMemcpyAsync(packed.raw_data(), src.raw_data(), nbytes, cudaMemcpyDeviceToHost, s));
     may_skip_wait = non_blocking && dst.storage()->is_pinned();
-    if (may_skip_wait) record_pinned_use(dst.storage()->data(), s);
+  }
+  if (may_skip_wait) {
+    // The pinned block may die before the copy has used it: the pinned cache
+    // does not hand it out again until then. If the event cannot be recorded,
+    // wait for the copy instead, so the block is never unguarded.
+    void* pinned_block = dst.is_cuda() ? src.storage()->data() : dst.storage()->data();
+    try {
+      record_pinned_use(pinned_block, s);
+    } catch (...) {
+      (void)cudaStreamSynchronize(s);
+      throw;
+    }
   }
   // Temporaries die when this function returns, and a packed CPU copy is read
   // just below: in those cases the copy must have finished.
