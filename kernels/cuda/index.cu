@@ -11,28 +11,76 @@
 //   words, so one kernel serves every dtype of that width.
 // gather: one thread per output (= index) element.   blocks_for(numel(index)) x 256
 //   8 bytes of index + one element read + one written; no FLOPs.
-// index_add: one thread per column (o, i) of dst outside the indexed dim:
-//   blocks_for(outer * inner) x 256. The thread walks j = 0..k-1 in order and
-//   does dst[o, index[j], i] += src[o, j, i].
-//   Per (j, column): 8 bytes of index (broadcast), src read, dst read + write; 1 FLOP.
-// scatter_add: one thread per column of `index` outside dim (all positions p
-//   that share every coordinate but dim's): blocks_for(numel(index) / k) x 256;
-//   it walks the column in order (k = index.size(dim)) and adds src[p] into
-//   its target. Per element: index + src read, dst read + write; 1 FLOP.
+// index_add and scatter_add (the backward of index_select / embedding and of
+// gather) add many source rows into few targets. Both have two paths:
 //
-// Why "owner computes" for the two accumulations: all additions into one dst
-// element come from one thread, in the CPU kernel's order (index order), so
-// there are no races, no float atomics, and the sums are bitwise the CPU's on
-// every run. Two threads never share a target: index_add's threads differ in
-// (o, i), which the target keeps; scatter_add's threads differ in a coordinate
-// outside dim, which the target keeps too. The cost: the parallelism is only
-// the number of columns (outer * inner, or numel(index) / k), and each thread
-// runs k dependent steps. Embedding backward (outer = 1, inner = embedding dim)
-// runs `dim` threads over all k tokens: fine for dims in the hundreds and up,
-// slow for a tiny dim with a huge batch. A sort-by-index segmented sum would be
-// parallel in k too, but needs a device sort and scratch; this is the simple,
-// exact version. Reads and writes stay coalesced: neighbouring threads have
-// neighbouring i.
+// Sorted path ("runs"), for long walks:
+//   1. keys: index_add sorts index itself (m = k entries, values in [0, n));
+//      scatter_add first writes key[p] = the flat dst position that entry p adds
+//      into (scatter_targets_kernel: one thread per index element, like gather;
+//      8 bytes in, 8 out), so m = numel(index).
+//   2. iota_kernel: pos[p] = p.                       blocks_for(m) x 256, 8 bytes out
+//   3. cub::DeviceRadixSort::SortPairs(key, pos) on the low key_bits(max key)
+//      bits only (keys are >= 0): ceil(bits / 8) passes of ~32 bytes per entry.
+//      The sort is stable, so equal keys keep increasing p.
+//   4. run_heads_kernel: ids[p] = 1 where a run of equal sorted keys starts.
+//      cub::DeviceScan::InclusiveSum(ids) in place numbers the runs 1, 2, ...
+//      run_starts_kernel: starts[r] = first position of run r, starts[count] = m,
+//      count = the number of runs, left on the device (the host never waits).
+//      Each blocks_for(m) x 256, 8-24 bytes per entry, no FLOPs.
+//      Scratch (all lucid int64 tensors, CUB's temporary storage a uint8 one):
+//      about 48 bytes per entry.
+//   5a. index_add_runs_kernel: one warp per (run, tile of 32 columns (o, i)),
+//      blocks_for(32 * m * tiles) x 256 (an upper bound: warps past count * tiles
+//      exit at once). Lane l owns column tile * 32 + l of the run's dst row t:
+//      acc = dst[o, t, i]; acc += src[o, j, i] for the run's j in sorted order;
+//      one store. The warp loads 32 positions at once and hands them round with
+//      shuffles; each lane issues 8 independent src loads, then adds them in
+//      order. A run whose row is the skipped one (padding_idx) is skipped whole.
+//      Per (j, column): one src read, 1 FLOP; per (run, column): one dst read +
+//      write; 8 bytes of pos per j. A run's length is its warp's sequential work: a
+//      row hit r times costs r dependent adds (the price of the CPU's order).
+//   5b. scatter_add_runs_kernel: one thread per run (one dst element),
+//      blocks_for(m) x 256 (bound as above): acc = dst[q]; acc += src[pos[p]]
+//      over the run; one store. Per entry: 8 + 8 bytes of key/pos, src read, 1 FLOP.
+//
+// Owner-computes path (the original kernels), for short walks:
+//   index_add_kernel: one thread per column (o, i) of dst outside the indexed
+//     dim: blocks_for(outer * inner) x 256; it walks j = 0..k-1 in order and
+//     does dst[o, index[j], i] += src[o, j, i]. Per (j, column): 8 bytes of index
+//     (broadcast), src read, dst read + write; 1 FLOP.
+//   scatter_add_kernel: one thread per column of `index` outside dim (all
+//     positions p that share every coordinate but dim's): blocks_for(numel(index)
+//     / k) x 256; it walks the column in order (k = index.size(dim)) and adds
+//     src[p] into its target. Per element: index + src read, dst read + write.
+//   Two threads never share a target (the target keeps the thread's (o, i), or
+//   its coordinates outside dim), so again no races and no atomics. Its
+//   parallelism is only the number of columns, and each thread runs k
+//   dependent steps (the store into dst keeps the next step's loads from
+//   starting early): ~0.5 us a step, whatever the GPU's size.
+//
+// The switch (a cost model, not yet measured on a GPU):
+//   index_add: sorted when k > kOwnerMaxSteps = 32. The sort is over k entries
+//     only, so its cost (~8 launches, ~30 us) is small next to the k-step walk
+//     it replaces; with k <= 32 the walk is at most ~16 us and needs 1 launch.
+//     Embedding backward (outer = 1, inner = embedding dim, k = tokens) is the
+//     case that needs it: 10^6 tokens with dim 64 were 64 threads x 10^6 steps.
+//   scatter_add: sorted when k >= kScatterSortMinSteps = 128 and columns <=
+//     kScatterSortMaxColumns = 512. Here the sort is over all m = columns * k
+//     entries, so it pays only when the owner path is latency-bound with few
+//     threads (gather along a long dim of a thin tensor: [64, 10^4] with index
+//     [64, 2049] was 64 threads x 2049 steps); with many columns the owner path
+//     is already parallel and streams each element once, which beats sorting it.
+//
+// Determinism and bit-identity with the CPU, both paths: the CPU adds into each
+// dst element in increasing j (index_add) or increasing row-major p
+// (scatter_add); every entry that adds into one dst element shares its key (the
+// dst row t, or the flat dst position q), and a stable sort keeps equal keys in
+// increasing j / p. So each dst element is summed by exactly one lane, from its
+// old value, over the same addends in the same order as on the CPU: the same
+// float additions, rounded the same way (no FMA, no reassociation, no atomics),
+// the same bits on every run. Different lanes write different dst elements
+// (different runs have different keys; within a run, different columns).
 //
 // find_index_out_of_range: one thread per index, blocks_for(numel) x 256;
 //   an out-of-range entry does an integer atomicMin of its position (integer
@@ -43,6 +91,11 @@
 //   mask and out written (3 sizeof(T)), 1 FLOP. Words map to elements exactly as
 //   on the CPU: element i reads word i % 4 of block offset + i / 4.
 #include <lucid/kernels/cuda/index.h>
+
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_scan.cuh>
+
+#include <algorithm>
 
 #include <lucid/kernels/cuda/copy.h>
 #include <lucid/kernels/cuda/launch.cuh>
@@ -121,6 +174,19 @@ IndexedGeometry make_geometry(const char* op, const Shape& index_shape, const Sh
   return g;
 }
 
+// When the sorted path replaces the owner-computes walk (the cost model is in
+// the header comment above).
+inline constexpr int64_t kOwnerMaxSteps = 32;
+inline constexpr int64_t kScatterSortMinSteps = 128;
+inline constexpr int64_t kScatterSortMaxColumns = 512;
+
+// Bits that hold every key in [0, max_key] (at least 1): the radix sort skips the rest.
+int key_bits(int64_t max_key) {
+  int bits = 1;
+  while (bits < 63 && (max_key >> bits) != 0) ++bits;
+  return bits;
+}
+
 // ---- kernels -----------------------------------------------------------------------
 
 template <class W>
@@ -192,6 +258,119 @@ __global__ void scatter_add_kernel(T* dst, const T* src, const int64_t* idx, int
   }
 }
 
+// ---- sorted runs (the fast path of index_add / scatter_add) ----------------------
+
+__global__ void iota_kernel(int64_t* pos, int64_t m) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < m;
+       p += int64_t(gridDim.x) * blockDim.x)
+    pos[p] = p;
+}
+
+// ids[p] = 1 where sorted key p starts a run of equal keys, else 0; an
+// inclusive sum then turns ids[p] into the (1-based) number of p's run.
+__global__ void run_heads_kernel(const int64_t* keys, int64_t* ids, int64_t m) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < m;
+       p += int64_t(gridDim.x) * blockDim.x)
+    ids[p] = (p == 0 || keys[p] != keys[p - 1]) ? 1 : 0;
+}
+
+// starts[r] = the first sorted position of run r; the last position also
+// writes the end sentinel starts[count] = m and the number of runs.
+__global__ void run_starts_kernel(const int64_t* ids, int64_t m, int64_t* starts,
+                                  int64_t* count) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < m;
+       p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t id = ids[p];
+    if (p == 0 || ids[p - 1] != id) starts[id - 1] = p;
+    if (p == m - 1) {
+      starts[id] = m;
+      *count = id;
+    }
+  }
+}
+
+// key[p] = the flat position in (packed) dst that scatter_add adds src[p] into.
+__global__ void scatter_targets_kernel(int64_t* key, const int64_t* idx, int64_t total,
+                                       IndexedGeometry g) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < total;
+       p += int64_t(gridDim.x) * blockDim.x) {
+    int64_t r = p, q = 0;
+    for (int d = g.dims - 1; d >= 0; --d) {
+      const int64_t c = r % g.sizes[d];
+      r /= g.sizes[d];
+      q += (d == g.dim ? idx[p] : c) * g.tstrides[d];
+    }
+    key[p] = q;
+  }
+}
+
+// One warp per (run, tile of 32 columns): lane l sums column tile * 32 + l of
+// the run's dst row t over the run's j, in sorted (= increasing j) order. All
+// loop bounds are the same for the whole warp, so every lane reaches every
+// shuffle. Lanes past the last column work on the last column (valid
+// addresses, no branches in the loop) and store nothing.
+template <class T>
+__global__ void index_add_runs_kernel(T* dst, const T* src, const int64_t* keys,
+                                      const int64_t* pos, const int64_t* starts,
+                                      const int64_t* count, int64_t columns, int64_t k,
+                                      int64_t n, int64_t inner, int64_t skip) {
+  constexpr int kBatch = 8;  // src loads in flight before their adds
+  const int lane = threadIdx.x % 32;
+  const int64_t tiles = (columns + 31) / 32;
+  const int64_t work = *count * tiles;
+  const int64_t warps = int64_t(gridDim.x) * blockDim.x / 32;
+  for (int64_t w = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / 32; w < work;
+       w += warps) {
+    const int64_t run = w / tiles;
+    const int64_t begin = starts[run], end = starts[run + 1];
+    const int64_t t = keys[begin];  // the dst row every entry of this run adds into
+    if (t == skip) continue;       // padding_idx: the whole run is skipped, as on the CPU
+    const int64_t c = (w % tiles) * 32 + lane;
+    const bool active = c < columns;
+    const int64_t col = active ? c : columns - 1;
+    const int64_t o = col / inner, i = col % inner;
+    const int64_t at = (o * n + t) * inner + i;  // dst[o, t, i]
+    const T* s = src + o * k * inner + i;       // src[o, 0, i]
+    T acc = dst[at];
+    for (int64_t base = begin; base < end; base += 32) {
+      // 32 positions in one coalesced load, handed round by shuffles (lanes
+      // past the run's end hold 0: a valid row whose value is never added).
+      const long long mine = base + lane < end ? pos[base + lane] : 0;
+      const int len = end - base < 32 ? static_cast<int>(end - base) : 32;
+      for (int r0 = 0; r0 < len; r0 += kBatch) {
+        T v[kBatch];
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) {
+          const long long j = __shfl_sync(0xffffffffu, mine, (r0 + u) % 32);
+          v[u] = s[j * inner];
+        }
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u)  // in sorted order: the CPU's order of j
+          if (r0 + u < len) acc += v[u];  // (not += 0 past the end: -0 + 0 is +0)
+      }
+    }
+    if (active) dst[at] = acc;
+  }
+}
+
+// One thread per run: the run's entries all add into dst[q]; they are summed in
+// sorted (= increasing p, the CPU's row-major) order.
+template <class T>
+__global__ void scatter_add_runs_kernel(T* dst, const T* src, const int64_t* keys,
+                                        const int64_t* pos, const int64_t* starts,
+                                        const int64_t* count) {
+  const int64_t runs = *count;
+  for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r < runs;
+       r += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t begin = starts[r], end = starts[r + 1];
+    const int64_t q = keys[begin];
+    T acc = dst[q];
+#pragma unroll 4
+    for (int64_t p = begin; p < end; ++p) acc += src[pos[p]];
+    dst[q] = acc;
+  }
+}
+
 __global__ void first_out_of_range_kernel(const int64_t* idx, int64_t numel, int64_t n,
                                           unsigned long long* first) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < numel;
@@ -217,6 +396,55 @@ __global__ void dropout_kernel(const T* x, T* mask, T* out, int64_t n, double p,
       out[i] = keep ? x[i] * scale : T(0);
     }
   }
+}
+
+// ---- sorted runs: host side ---------------------------------------------------------
+
+// m int64 keys in [0, max_key], stably sorted and cut into runs of equal keys.
+// All device tensors; nothing is read back (the run count stays on the device).
+struct Runs {
+  Tensor keys;    // [m] the keys in increasing order
+  Tensor pos;     // [m] each sorted key's input position; increasing within a run
+  Tensor starts;  // [m + 1] run r is sorted entries starts[r] .. starts[r + 1] - 1
+  Tensor count;   // [1] the number of runs (starts[0 .. count] are set)
+};
+
+Runs sort_into_runs(const int64_t* keys, int64_t m, int64_t max_key, Device device) {
+  const TensorOptions i64 = TensorOptions(kInt64).device(device);
+  Runs r{empty({m}, i64), empty({m}, i64), empty({m + 1}, i64), empty({1}, i64)};
+  Tensor pos_in = empty({m}, i64);
+  Tensor ids = empty({m}, i64);
+  int64_t* sorted_keys = r.keys.data_ptr<int64_t>();
+  int64_t* sorted_pos = r.pos.data_ptr<int64_t>();
+  int64_t* in_pos = pos_in.data_ptr<int64_t>();
+  int64_t* run_ids = ids.data_ptr<int64_t>();
+  const int bits = key_bits(max_key);
+
+  // CUB's temporary storage: one lucid buffer, big enough for both calls
+  // (a null pointer first asks for the size; at least 1 byte so the real
+  // calls never pass null, which would be read as another size query).
+  size_t sort_bytes = 0, scan_bytes = 0;
+  LUCID_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, keys, sorted_keys, in_pos,
+                                                   sorted_pos, m, 0, bits, stream()));
+  LUCID_CUDA_CHECK(
+      cub::DeviceScan::InclusiveSum(nullptr, scan_bytes, run_ids, run_ids, m, stream()));
+  const size_t temp_bytes = std::max<size_t>({sort_bytes, scan_bytes, 1});
+  Tensor temp = empty({static_cast<int64_t>(temp_bytes)}, TensorOptions(kUInt8).device(device));
+  void* temp_ptr = temp.raw_data();
+
+  iota_kernel<<<blocks_for(m), kThreads, 0, stream()>>>(in_pos, m);
+  LUCID_CUDA_CHECK_LAUNCH("iota_kernel");
+  // Stable: equal keys keep their input order, which is the CPU's order of adds.
+  LUCID_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp_ptr, sort_bytes, keys, sorted_keys, in_pos,
+                                                   sorted_pos, m, 0, bits, stream()));
+  run_heads_kernel<<<blocks_for(m), kThreads, 0, stream()>>>(sorted_keys, run_ids, m);
+  LUCID_CUDA_CHECK_LAUNCH("run_heads_kernel");
+  LUCID_CUDA_CHECK(
+      cub::DeviceScan::InclusiveSum(temp_ptr, scan_bytes, run_ids, run_ids, m, stream()));
+  run_starts_kernel<<<blocks_for(m), kThreads, 0, stream()>>>(
+      run_ids, m, r.starts.data_ptr<int64_t>(), r.count.data_ptr<int64_t>());
+  LUCID_CUDA_CHECK_LAUNCH("run_starts_kernel");
+  return r;
 }
 
 }  // namespace
@@ -253,12 +481,23 @@ void index_add(const Tensor& dst, int64_t dim, const Tensor& index, const Tensor
   const int64_t k = index.numel();
   const int64_t columns = b.outer * b.inner;
   if (columns == 0 || k == 0) return;
+  const int64_t* idx = index.data_ptr<int64_t>();
   visit_float_dtype("index_add", dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    index_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
-        dst.data_ptr<T>(), src.data_ptr<T>(), index.data_ptr<int64_t>(), columns, k, b.n, b.inner,
-        skip);
-    LUCID_CUDA_CHECK_LAUNCH("index_add_kernel");
+    if (k <= kOwnerMaxSteps) {  // a short walk: one launch beats the sort's ~8
+      index_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
+          dst.data_ptr<T>(), src.data_ptr<T>(), idx, columns, k, b.n, b.inner, skip);
+      LUCID_CUDA_CHECK_LAUNCH("index_add_kernel");
+      return;
+    }
+    // k > 0 entries in range, so n >= 1 and the keys lie in [0, n - 1].
+    const Runs runs = sort_into_runs(idx, k, b.n - 1, index.device());
+    const int64_t tiles = (columns + 31) / 32;
+    index_add_runs_kernel<T><<<blocks_for(32 * k * tiles), kThreads, 0, stream()>>>(
+        dst.data_ptr<T>(), src.data_ptr<T>(), runs.keys.data_ptr<int64_t>(),
+        runs.pos.data_ptr<int64_t>(), runs.starts.data_ptr<int64_t>(),
+        runs.count.data_ptr<int64_t>(), columns, k, b.n, b.inner, skip);
+    LUCID_CUDA_CHECK_LAUNCH("index_add_runs_kernel");
   });
 }
 
@@ -281,11 +520,27 @@ void scatter_add(const Tensor& dst, int64_t dim, const Tensor& index, const Tens
   const IndexedGeometry g = make_geometry("scatter_add", index.sizes(), dst.sizes(), dim);
   const int64_t k = g.dims > 0 ? g.sizes[g.dim] : 1;  // total > 0, so k > 0
   const int64_t columns = total / k;
+  const int64_t* idx = index.data_ptr<int64_t>();
   visit_float_dtype("scatter_add", dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    scatter_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
-        dst.data_ptr<T>(), src.data_ptr<T>(), index.data_ptr<int64_t>(), columns, k, g);
-    LUCID_CUDA_CHECK_LAUNCH("scatter_add_kernel");
+    if (k < kScatterSortMinSteps || columns > kScatterSortMaxColumns) {
+      scatter_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
+          dst.data_ptr<T>(), src.data_ptr<T>(), idx, columns, k, g);
+      LUCID_CUDA_CHECK_LAUNCH("scatter_add_kernel");
+      return;
+    }
+    // Key = the flat dst position each entry adds into, in [0, numel(dst) - 1].
+    Tensor targets = empty({total}, TensorOptions(kInt64).device(index.device()));
+    scatter_targets_kernel<<<blocks_for(total), kThreads, 0, stream()>>>(
+        targets.data_ptr<int64_t>(), idx, total, g);
+    LUCID_CUDA_CHECK_LAUNCH("scatter_targets_kernel");
+    const Runs runs =
+        sort_into_runs(targets.data_ptr<int64_t>(), total, dst.numel() - 1, index.device());
+    scatter_add_runs_kernel<T><<<blocks_for(total), kThreads, 0, stream()>>>(
+        dst.data_ptr<T>(), src.data_ptr<T>(), runs.keys.data_ptr<int64_t>(),
+        runs.pos.data_ptr<int64_t>(), runs.starts.data_ptr<int64_t>(),
+        runs.count.data_ptr<int64_t>());
+    LUCID_CUDA_CHECK_LAUNCH("scatter_add_runs_kernel");
   });
 }
 
