@@ -241,14 +241,19 @@ void binary_typed(const Tensor& a, const Tensor& b, const Tensor& out, OpArgs ar
 }
 
 // One switch over the op table, written as a fold: runs the instantiation
-// whose op equals `op`.
+// whose op equals `op`. An op missing from the table (added to the CPU list
+// only) is an error, never an output left unwritten.
 template <UnaryOp... OPS>
 void unary_table(UnaryOp op, const Tensor& x, const Tensor& out, OpArgs args) {
-  ((op == OPS && (unary_typed<OPS>(x, out, args), true)) || ...);
+  const bool found = ((op == OPS && (unary_typed<OPS>(x, out, args), true)) || ...);
+  LUCID_CHECK(found, "cuda::unary: op ", static_cast<int>(op),
+              " has no CUDA kernel (add it to the table in kernels/cuda/elementwise.cu)");
 }
 template <BinaryOp... OPS>
 void binary_table(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, OpArgs args) {
-  ((op == OPS && (binary_typed<OPS>(a, b, out, args), true)) || ...);
+  const bool found = ((op == OPS && (binary_typed<OPS>(a, b, out, args), true)) || ...);
+  LUCID_CHECK(found, "cuda::binary: op ", static_cast<int>(op),
+              " has no CUDA kernel (add it to the table in kernels/cuda/elementwise.cu)");
 }
 
 }  // namespace
