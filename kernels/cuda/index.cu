@@ -28,8 +28,9 @@
 //      run_starts_kernel: starts[r] = first position of run r, starts[count] = m,
 //      count = the number of runs, left on the device (the host never waits).
 //      Each blocks_for(m) x 256, 8-24 bytes per entry, no FLOPs.
-//      Scratch (all lucid int64 tensors, CUB's temporary storage a uint8 one):
-//      about 48 bytes per entry.
+//      Scratch (all lucid int64 tensors, CUB's temporary storage a uint8 one,
+//      which holds spare key and value buffers): about 56 bytes per entry (64 for
+//      scatter_add); above kSortMaxEntries entries the owner walk is used.
 //   5a. index_add_runs_kernel: one warp per (run, tile of 32 columns (o, i)),
 //      blocks_for(32 * m * tiles) x 256 (an upper bound: warps past count * tiles
 //      exit at once). Lane l owns column tile * 32 + l of the run's dst row t:
@@ -65,12 +66,16 @@
 //     it replaces; with k <= 32 the walk is at most ~16 us and needs 1 launch.
 //     Embedding backward (outer = 1, inner = embedding dim, k = tokens) is the
 //     case that needs it: 10^6 tokens with dim 64 were 64 threads x 10^6 steps.
+//     Not sorted either when inner < 32 and columns >= 65536 (the owner path is
+//     parallel there and reads rows contiguously; a warp would read 32 rows k
+//     apart) or when k > kSortMaxEntries (the sort's scratch would be too big).
 //   scatter_add: sorted when k >= kScatterSortMinSteps = 128 and columns <=
 //     kScatterSortMaxColumns = 512. Here the sort is over all m = columns * k
 //     entries, so it pays only when the owner path is latency-bound with few
 //     threads (gather along a long dim of a thin tensor: [64, 10^4] with index
 //     [64, 2049] was 64 threads x 2049 steps); with many columns the owner path
 //     is already parallel and streams each element once, which beats sorting it.
+//     Never above kSortMaxEntries entries.
 //
 // Determinism and bit-identity with the CPU, both paths: the CPU adds into each
 // dst element in increasing j (index_add) or increasing row-major p
@@ -179,6 +184,8 @@ IndexedGeometry make_geometry(const char* op, const Shape& index_shape, const Sh
 inline constexpr int64_t kOwnerMaxSteps = 32;
 inline constexpr int64_t kScatterSortMinSteps = 128;
 inline constexpr int64_t kScatterSortMaxColumns = 512;
+// At most 2^26 entries sorted (about 4 GiB of scratch at ~64 bytes each).
+inline constexpr int64_t kSortMaxEntries = int64_t{1} << 26;
 
 // Bits that hold every key in [0, max_key] (at least 1): the radix sort skips the rest.
 int key_bits(int64_t max_key) {
@@ -342,7 +349,7 @@ __global__ void index_add_runs_kernel(T* dst, const T* src, const int64_t* keys,
 #pragma unroll
         for (int u = 0; u < kBatch; ++u) {
           const long long j = __shfl_sync(0xffffffffu, mine, (r0 + u) % 32);
-          v[u] = s[j * inner];
+          v[u] = r0 + u < len ? s[j * inner] : T(0);  // no load past the run (len: warp-uniform)
         }
 #pragma unroll
         for (int u = 0; u < kBatch; ++u)  // in sorted order: the CPU's order of j
@@ -484,7 +491,12 @@ void index_add(const Tensor& dst, int64_t dim, const Tensor& index, const Tensor
   const int64_t* idx = index.data_ptr<int64_t>();
   visit_float_dtype("index_add", dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if (k <= kOwnerMaxSteps) {  // a short walk: one launch beats the sort's ~8
+    // A short walk: one launch beats the sort's ~8. Too many entries for the
+    // sort's scratch (about 56 bytes each): the owner walk needs none. Narrow
+    // rows (inner < 32) with many columns: the owner threads already fill the
+    // GPU and walk their rows contiguously, while a warp would read 32 rows
+    // k apart, 4 bytes per 32-byte sector.
+    if (k <= kOwnerMaxSteps || k > kSortMaxEntries || (b.inner < 32 && columns >= 65536)) {
       index_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
           dst.data_ptr<T>(), src.data_ptr<T>(), idx, columns, k, b.n, b.inner, skip);
       LUCID_CUDA_CHECK_LAUNCH("index_add_kernel");
@@ -523,7 +535,7 @@ void scatter_add(const Tensor& dst, int64_t dim, const Tensor& index, const Tens
   const int64_t* idx = index.data_ptr<int64_t>();
   visit_float_dtype("scatter_add", dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if (k < kScatterSortMinSteps || columns > kScatterSortMaxColumns) {
+    if (k < kScatterSortMinSteps || columns > kScatterSortMaxColumns || total > kSortMaxEntries) {
       scatter_add_kernel<T><<<blocks_for(columns), kThreads, 0, stream()>>>(
           dst.data_ptr<T>(), src.data_ptr<T>(), idx, columns, k, g);
       LUCID_CUDA_CHECK_LAUNCH("scatter_add_kernel");
