@@ -226,18 +226,24 @@ __global__ void index_add_kernel(T* dst, const T* src, const int64_t* idx, int64
   }
 }
 
+// The flat position in x (gather) or dst (scatter_add) that entry p of the
+// index addresses: p's coordinates, with coordinate `dim` replaced by idx[p].
+__device__ inline int64_t target_of(int64_t p, const int64_t* idx, const IndexedGeometry& g) {
+  int64_t r = p, q = 0;
+  for (int d = g.dims - 1; d >= 0; --d) {
+    const int64_t c = r % g.sizes[d];
+    r /= g.sizes[d];
+    q += (d == g.dim ? idx[p] : c) * g.tstrides[d];
+  }
+  return q;
+}
+
 template <class W>
 __global__ void gather_kernel(W* out, const W* x, const int64_t* idx, int64_t total,
                               IndexedGeometry g) {
   for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < total;
        p += int64_t(gridDim.x) * blockDim.x) {
-    int64_t r = p, q = 0;
-    for (int d = g.dims - 1; d >= 0; --d) {
-      const int64_t c = r % g.sizes[d];
-      r /= g.sizes[d];
-      q += (d == g.dim ? idx[p] : c) * g.tstrides[d];
-    }
-    out[p] = x[q];
+    out[p] = x[target_of(p, idx, g)];
   }
 }
 
@@ -301,13 +307,7 @@ __global__ void scatter_targets_kernel(int64_t* key, const int64_t* idx, int64_t
                                        IndexedGeometry g) {
   for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < total;
        p += int64_t(gridDim.x) * blockDim.x) {
-    int64_t r = p, q = 0;
-    for (int d = g.dims - 1; d >= 0; --d) {
-      const int64_t c = r % g.sizes[d];
-      r /= g.sizes[d];
-      q += (d == g.dim ? idx[p] : c) * g.tstrides[d];
-    }
-    key[p] = q;
+    key[p] = target_of(p, idx, g);
   }
 }
 
