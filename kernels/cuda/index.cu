@@ -106,6 +106,7 @@
 #include <lucid/kernels/cuda/launch.cuh>
 #include <lucid/kernels/cuda/philox.cuh>
 #include <lucid/kernels/factory.h>
+#include <lucid/kernels/index_blocks.h>
 
 namespace lucid::cuda {
 
@@ -113,31 +114,9 @@ namespace {
 
 // ---- host helpers ------------------------------------------------------------------
 
-// The [outer, n, inner] split of a shape around `dim`.
-struct Blocks {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-Blocks blocks(const Shape& s, int64_t dim) {
-  Blocks b;
-  for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
-    if (d < dim) b.outer *= s[d];
-    else if (d == dim) b.n = s[d];
-    else b.inner *= s[d];
-  }
-  return b;
-}
-
-// out[.., at:at+len, ..] along dim, as a plain view (no autograd: kernels sit below it).
-Tensor slab(const Tensor& out, int64_t dim, int64_t at, int64_t len) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = out.storage();
-  impl->sizes = out.sizes();
-  impl->sizes[dim] = len;
-  impl->strides = out.strides();
-  impl->offset = out.storage_offset() + at * out.stride(dim);
-  impl->dtype = out.dtype();
-  return Tensor(std::move(impl));
-}
+using lucid::detail::Blocks;  // kernels/index_blocks.h, shared with the other backend
+using lucid::detail::blocks;
+using lucid::detail::slab;
 
 // fn(W{}) with W an unsigned integer as wide as one element: index_select and
 // gather move bits, not values, so 4 instantiations cover all 8 dtypes.
