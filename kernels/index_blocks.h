@@ -1,7 +1,9 @@
-// Geometry shared by the CPU and CUDA index kernels (kernels/cpu/index.cpp,
-// kernels/cuda/index.cu): a shape split around one dim, and a plain slab view.
+// What the CPU and CUDA index kernels (kernels/cpu/index.cpp,
+// kernels/cuda/index.cu) share: a shape split around one dim, a plain slab
+// view, and cat as one strided copy per input.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include <lucid/kernels/tensor.h>
 
@@ -31,6 +33,18 @@ inline Tensor slab(const Tensor& out, int64_t dim, int64_t at, int64_t len) {
   impl->offset = out.storage_offset() + at * out.stride(dim);
   impl->dtype = out.dtype();
   return Tensor(std::move(impl));
+}
+
+// cat: each input copied into its slab of `out` by the backend's strided copy.
+template <class Copy>
+void cat_into(const std::vector<Tensor>& inputs, int64_t dim, const Tensor& out, Copy&& copy) {
+  int64_t at = 0;
+  for (const Tensor& t : inputs) {
+    if (t.dim() == 1 && t.numel() == 0 && out.dim() != 1) continue;  // legacy empty input
+    const int64_t len = t.size(dim);
+    if (len > 0) copy(slab(out, dim, at, len), t);
+    at += len;
+  }
 }
 
 }  // namespace lucid::detail

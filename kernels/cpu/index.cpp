@@ -17,18 +17,11 @@ namespace {
 
 using lucid::detail::Blocks;  // kernels/index_blocks.h, shared with the other backend
 using lucid::detail::blocks;
-using lucid::detail::slab;
 
 }  // namespace
 
 void cat(const std::vector<Tensor>& inputs, int64_t dim, const Tensor& out) {
-  int64_t at = 0;
-  for (const Tensor& t : inputs) {
-    if (t.dim() == 1 && t.numel() == 0 && out.dim() != 1) continue;  // legacy empty input
-    const int64_t len = t.size(dim);
-    if (len > 0) copy(slab(out, dim, at, len), t);
-    at += len;
-  }
+  lucid::detail::cat_into(inputs, dim, out, [](const Tensor& dst, const Tensor& src) { copy(dst, src); });
 }
 
 void index_select(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) {
