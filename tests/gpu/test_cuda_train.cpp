@@ -163,15 +163,20 @@ TEST_CASE("SmallCNN (conv, batchnorm, relu, maxpool, dropout) agrees across devi
     loss_c.backward();
     loss_g.backward();
 
+    // Gradients are judged against the model's largest gradient: a conv bias
+    // followed by batch norm has a gradient of exactly 0 (the norm removes any
+    // per-channel shift), so what both devices compute there is rounding noise.
     const auto pc = cpu_model->named_parameters(), pg = gpu_model->named_parameters();
     REQUIRE(pc.size() == pg.size());
+    double grad_scale = 0.0;
+    for (const auto& item : pc) grad_scale = std::max(grad_scale, item.value().grad().abs().max().item<double>());
     for (const auto& item : pc) {
       CAPTURE(item.key());
       const Tensor* g = pg.find(item.key());
       REQUIRE(g != nullptr);
       REQUIRE(g->grad().defined());
       CHECK(g->grad().is_cuda());
-      expect_close(g->grad(), item.value().grad(), tol, "grad of " + item.key());
+      expect_close(g->grad(), item.value().grad(), tol, "grad of " + item.key(), grad_scale);
     }
     // batchnorm updated its running statistics in training mode
     const auto bc = cpu_model->named_buffers(), bg = gpu_model->named_buffers();
