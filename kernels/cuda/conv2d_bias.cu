@@ -27,7 +27,7 @@ __global__ void bias_grad_kernel(const T* grad_output, T* grad_bias, int64_t N, 
   }
   partial[threadIdx.x] = sum;
   __syncthreads();
-  for (int half = kThreads / 2; half > 0; half /= 2) {
+  for (unsigned half = kThreads / 2; half > 0; half /= 2) {
     if (threadIdx.x < half) partial[threadIdx.x] += partial[threadIdx.x + half];
     __syncthreads();
   }
