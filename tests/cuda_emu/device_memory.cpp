@@ -1,0 +1,222 @@
+// The fake devices' memory: one reserved address range per device, closed
+// (PROT_NONE) while host code runs, opened by a DeviceScope for kernels, copies
+// and the fake libraries. A fault inside a closed range is reported as what it
+// is: host code (or a kernel of another device) touching device memory.
+//
+// Inside a range, allocations are first-fit from a free list, 256-byte aligned
+// (cudaMalloc's guarantee), and freed pages go back to the system.
+#include <execinfo.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "emu_runtime.h"
+
+namespace lucid_emu {
+namespace {
+
+constexpr size_t kAlign = 256;
+constexpr size_t kPage = 4096;
+
+struct Device {
+  char* base = nullptr;
+  size_t reserved = 0;                // bytes of address space
+  std::map<size_t, size_t> free_at;   // offset -> bytes, coalesced
+  std::map<size_t, size_t> used_at;   // offset -> bytes
+  size_t in_use = 0;
+  int open_scopes = 0;
+};
+
+struct Memory {
+  std::mutex mutex;
+  std::vector<Device> devices;
+  size_t capacity = 0;
+};
+
+size_t env_size(const char* name, size_t fallback) {
+  const char* e = std::getenv(name);
+  if (e == nullptr || *e == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(e, &end, 10);
+  if (*end != '\0' || v == 0) fail(std::string(name) + " must be a positive integer, got '" + e + "'");
+  return v;
+}
+
+struct sigaction g_previous_segv;
+struct Memory* g_memory = nullptr;  // for the signal handler
+
+void on_segv(int sig, siginfo_t* info, void* uctx);
+
+Memory& memory() {
+  static Memory* m = [] {
+    auto* mem = new Memory;  // never destroyed: kernels may run during static destruction
+    const size_t n = env_size("LUCID_EMU_DEVICES", 2);
+    mem->capacity = env_size("LUCID_EMU_MEMORY_GIB", 16) << 30;
+    mem->devices.resize(n);
+    for (Device& d : mem->devices) {
+      d.reserved = 4 * mem->capacity;  // room for fragmentation
+      void* p = mmap(nullptr, d.reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (p == MAP_FAILED) fail("cannot reserve address space for a fake device");
+      d.base = static_cast<char*>(p);
+      d.free_at[0] = d.reserved;
+      // 2 MiB pages where the kernel allows them: opening and closing the range
+      // (mprotect, twice per launch) then costs 512 times fewer page-table entries.
+      madvise(p, d.reserved, MADV_HUGEPAGE);
+    }
+    struct sigaction sa = {};
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    g_memory = mem;
+    sigaction(SIGSEGV, &sa, &g_previous_segv);
+    return mem;
+  }();
+  return *m;
+}
+
+int device_index_of(const Memory& m, const void* p) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t i = 0; i < m.devices.size(); ++i)
+    if (c >= m.devices[i].base && c < m.devices[i].base + m.devices[i].reserved) return static_cast<int>(i);
+  return -1;
+}
+
+// A fault at an address of a fake device is lucid's bug: say so, then let the
+// previous handler (doctest's, which names the test case) or the default act.
+void on_segv(int sig, siginfo_t* info, void* uctx) {
+  const int dev = g_memory != nullptr ? device_index_of(*g_memory, info->si_addr) : -1;
+  if (dev >= 0) {
+    char msg[256];
+    const int len = std::snprintf(msg, sizeof msg,
+                                  "\nlucid cuda_emu: memory of device %d (address %p) was touched outside a "
+                                  "DeviceScope: host code dereferenced a device pointer, or a kernel of another "
+                                  "device read it. Backtrace:\n",
+                                  dev, info->si_addr);
+    if (write(STDERR_FILENO, msg, static_cast<size_t>(len)) < 0) {
+    }
+    void* frames[48];
+    backtrace_symbols_fd(frames, backtrace(frames, 48), STDERR_FILENO);
+  }
+  if (g_previous_segv.sa_flags & SA_SIGINFO) {
+    g_previous_segv.sa_sigaction(sig, info, uctx);
+  } else if (g_previous_segv.sa_handler != SIG_DFL && g_previous_segv.sa_handler != SIG_IGN) {
+    g_previous_segv.sa_handler(sig);
+  }
+  signal(SIGSEGV, SIG_DFL);
+  raise(SIGSEGV);
+}
+
+void set_open(Device& d, bool open) {
+  if (mprotect(d.base, d.reserved, open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
+    fail("mprotect failed on a fake device's memory");
+}
+
+}  // namespace
+
+DeviceScope::DeviceScope(int device) : device_(device) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  for (size_t i = 0; i < m.devices.size(); ++i)
+    if (device < 0 || static_cast<size_t>(device) == i)
+      if (m.devices[i].open_scopes++ == 0) set_open(m.devices[i], true);
+}
+
+DeviceScope::~DeviceScope() {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  for (size_t i = 0; i < m.devices.size(); ++i)
+    if (device_ < 0 || static_cast<size_t>(device_) == i)
+      if (--m.devices[i].open_scopes == 0) set_open(m.devices[i], false);
+}
+
+int device_of(const void* p) { return device_index_of(memory(), p); }
+
+int device_count() { return static_cast<int>(memory().devices.size()); }
+size_t device_capacity() { return memory().capacity; }
+
+size_t device_bytes_in_use(int device) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  return m.devices.at(static_cast<size_t>(device)).in_use;
+}
+
+void* device_allocate(int device, size_t bytes) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  Device& d = m.devices.at(static_cast<size_t>(device));
+  const size_t size = (bytes + kAlign - 1) / kAlign * kAlign;
+  if (size < bytes || d.in_use + size > m.capacity) return nullptr;
+  for (auto it = d.free_at.begin(); it != d.free_at.end(); ++it) {
+    if (it->second < size) continue;
+    const size_t off = it->first, left = it->second - size;
+    d.free_at.erase(it);
+    if (left > 0) d.free_at[off + size] = left;
+    d.used_at[off] = size;
+    d.in_use += size;
+    return d.base + off;
+  }
+  return nullptr;
+}
+
+bool device_release(void* p) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  const int dev = device_index_of(m, p);
+  if (dev < 0) return false;
+  Device& d = m.devices[static_cast<size_t>(dev)];
+  const size_t off = static_cast<size_t>(static_cast<char*>(p) - d.base);
+  auto used = d.used_at.find(off);
+  if (used == d.used_at.end()) return false;
+  size_t start = off, size = used->second;
+  d.used_at.erase(used);
+  d.in_use -= size;
+  // Give whole pages back (they read as zeros when reused).
+  const size_t page_lo = (start + kPage - 1) / kPage * kPage, page_hi = (start + size) / kPage * kPage;
+  if (page_hi > page_lo) madvise(d.base + page_lo, page_hi - page_lo, MADV_DONTNEED);
+  // Coalesce with the free neighbours.
+  auto next = d.free_at.lower_bound(start);
+  if (next != d.free_at.end() && next->first == start + size) {
+    size += next->second;
+    next = d.free_at.erase(next);
+  }
+  if (next != d.free_at.begin()) {
+    auto prev = std::prev(next);
+    if (prev->first + prev->second == start) {
+      start = prev->first;
+      size += prev->second;
+      d.free_at.erase(prev);
+    }
+  }
+  d.free_at[start] = size;
+  return true;
+}
+
+bool device_range_valid(const void* p, size_t bytes) {
+  Memory& m = memory();
+  std::lock_guard<std::mutex> lock(m.mutex);
+  const int dev = device_index_of(m, p);
+  if (dev < 0) return false;
+  const Device& d = m.devices[static_cast<size_t>(dev)];
+  const size_t off = static_cast<size_t>(static_cast<const char*>(p) - d.base);
+  auto it = d.used_at.upper_bound(off);
+  if (it == d.used_at.begin()) return false;
+  --it;
+  return off + bytes <= it->first + it->second;
+}
+
+void fail(const std::string& what) {
+  std::fprintf(stderr, "lucid cuda_emu: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace lucid_emu
