@@ -10,12 +10,18 @@
 #                               build: LUCID_CUDA=OFF, so that build is tested too)
 #   scripts/test.sh --tsan      the tests labelled "threads" (tests/CMakeLists.txt)
 #                               under ThreadSanitizer, in build-tsan/
+#   scripts/test.sh --emulate-gpu
+#                               the GPU tests (labels "gpu" and "emu") with the CUDA
+#                               backend's code run on the CPU (LUCID_CUDA=EMULATE,
+#                               tests/cuda_emu/README.md), in build-emu/; needs the CUDA
+#                               toolkit's headers (/usr/local/cuda), skips without them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=release
 [[ "${1:-}" == "--sanitize" ]] && mode=sanitize
 [[ "${1:-}" == "--tsan" ]] && mode=tsan
+[[ "${1:-}" == "--emulate-gpu" ]] && mode=emulate
 
 # --- dependencies (Debian 12) ---------------------------------------------------------
 packages=(cmake ninja-build g++ doctest-dev zlib1g-dev libstb-dev dataset-fashion-mnist fortunes)
@@ -48,6 +54,21 @@ elif [[ $mode == tsan ]]; then
   norandom=()
   setarch "$(uname -m)" -R true 2>/dev/null && norandom=(setarch "$(uname -m)" -R)
   "${norandom[@]}" ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L threads
+  exit 0
+elif [[ $mode == emulate ]]; then
+  dir=build-emu
+  cuda_root=${CUDAToolkit_ROOT:-/usr/local/cuda}
+  if [[ ! -f $cuda_root/include/cuda_runtime_api.h || ! -f $cuda_root/include/cublas_v2.h ||
+        ! -f $cuda_root/include/cudnn.h ]]; then
+    echo "== --emulate-gpu skipped: no CUDA toolkit headers (cuda_runtime_api.h, cublas_v2.h, cudnn.h) in $cuda_root/include"
+    exit 0
+  fi
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUCID_CUDA=EMULATE -DCUDAToolkit_ROOT="$cuda_root" \
+    -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF -DLUCID_BUILD_EXAMPLES=OFF
+  # Build only the GPU tests and the emulator's own (their names come from CTest).
+  mapfile -t targets < <(ctest --test-dir "$dir" -N -L 'gpu|emu' | sed -n 's/^ *Test *#[0-9]*: *//p')
+  cmake --build "$dir" -j "$jobs" --target "${targets[@]}"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L 'gpu|emu'
   exit 0
 else
   dir=build-asan
