@@ -19,11 +19,11 @@ CachingAllocator::~CachingAllocator() {
 }
 
 void* CachingAllocator::allocate(size_t nbytes, uintptr_t stream) {
-  const size_t size = round_size(nbytes);
+  const size_t size = caching_ ? round_size(nbytes) : std::max<size_t>(nbytes, 1);
   std::lock_guard<std::mutex> lock(mu_);
   void* ptr = nullptr;
   auto hit = cached_.find({stream, size});
-  if (hit != cached_.end() && !hit->second.empty()) {
+  if (caching_ && hit != cached_.end() && !hit->second.empty()) {
     ptr = hit->second.back();  // most recently freed: likely still in L2
     hit->second.pop_back();
     if (hit->second.empty()) cached_.erase(hit);  // cached_ holds no empty pools
@@ -59,7 +59,12 @@ void CachingAllocator::free(void* ptr) {
   const Block block = it->second;
   live_.erase(it);
   stats_.allocated -= static_cast<int64_t>(block.size);
-  cached_[{block.stream, block.size}].push_back(ptr);
+  if (caching_) {
+    cached_[{block.stream, block.size}].push_back(ptr);
+  } else {
+    backend_.raw_free(ptr);
+    stats_.reserved -= static_cast<int64_t>(block.size);
+  }
 }
 
 void CachingAllocator::empty_cache() {

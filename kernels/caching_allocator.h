@@ -19,6 +19,12 @@
 //
 // The raw allocation is a Backend (cudaMalloc for a GPU, or a fake one in the
 // tests), so the pooling and statistics are tested on any machine.
+//
+// With caching off (LUCID_NO_CUDA_MEMORY_CACHING=1 for the GPU allocator, as
+// PyTorch's PYTORCH_NO_CUDA_MEMORY_CACHING) every request goes to the backend at
+// its exact size and every free returns at once: slow, but each tensor is then
+// its own cudaMalloc, so a memory checker (compute-sanitizer, the CPU emulator)
+// sees an access past a tensor's end instead of inside a larger cached block.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -56,7 +62,8 @@ class CachingAllocator {
   // The block size a request of `nbytes` gets (0 bytes still takes 512).
   static size_t round_size(size_t nbytes);
 
-  explicit CachingAllocator(Backend backend) : backend_(std::move(backend)) {}
+  explicit CachingAllocator(Backend backend, bool caching = true)
+      : backend_(std::move(backend)), caching_(caching) {}
   ~CachingAllocator();  // returns every block, cached or not, to the backend
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
@@ -69,6 +76,7 @@ class CachingAllocator {
 
   MemoryStats stats() const;
   void reset_peak_stats();  // max_* = current values
+  bool caching() const { return caching_; }
 
  private:
   struct Block {
@@ -80,6 +88,7 @@ class CachingAllocator {
   void empty_cache_locked();
 
   Backend backend_;
+  bool caching_;
   mutable std::mutex mu_;
   std::unordered_map<void*, Block> live_;          // handed out
   std::map<PoolKey, std::vector<void*>> cached_;   // free, kept for reuse

@@ -57,6 +57,7 @@ void* current_stream_handle(int) { no_cuda("stream"); }
 void* device_alloc(size_t, int) { no_cuda("allocating device memory"); }
 void device_free(void*, int) {}
 void set_poison_allocations(bool) {}
+bool memory_caching_enabled() { return true; }
 void* pinned_alloc(size_t) { no_cuda("pin_memory"); }
 void pinned_free(void*) {}
 void record_pinned_use(void*, void*) {}

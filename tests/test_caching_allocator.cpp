@@ -164,3 +164,29 @@ TEST_CASE("without a GPU, CUDA entry points fail clearly") {
   CHECK_THROWS_AS((void)lucid::ones({3}).cuda(), lucid::Error);
   CHECK_THROWS_AS((void)lucid::ones({3}).pin_memory(), lucid::Error);
 }
+
+TEST_CASE("caching off: exact sizes from the backend, returned at once (LUCID_NO_CUDA_MEMORY_CACHING)") {
+  FakeDevice dev;
+  dev.budget = 1 << 20;
+  CachingAllocator alloc(dev.backend(), /*caching=*/false);
+  CHECK_FALSE(alloc.caching());
+  void* a = alloc.allocate(4000);
+  void* z = alloc.allocate(0);  // still a distinct block, of 1 byte
+  CHECK(dev.sizes[a] == 4000);
+  CHECK(dev.sizes[z] == 1);
+  CHECK(alloc.stats().allocated == 4001);
+  CHECK(alloc.stats().reserved == 4001);
+  alloc.free(a);
+  CHECK(dev.raw_frees == 1);  // given back, not cached
+  CHECK(alloc.stats().allocated == 1);
+  CHECK(alloc.stats().reserved == 1);
+  CHECK(alloc.stats().max_allocated == 4001);
+  void* b = alloc.allocate(4000);
+  CHECK(dev.raw_allocs == 3);  // a new backend call, no reuse
+  alloc.free(b);
+  alloc.free(z);
+  CHECK(alloc.stats().reserved == 0);
+  CHECK(dev.live.empty());
+  // Out of memory still throws the same error.
+  CHECK_THROWS_WITH_AS(alloc.allocate(2 << 20), doctest::Contains("out of memory"), lucid::Error);
+}

@@ -48,10 +48,19 @@ CachingAllocator::Backend cuda_backend(int device) {
 }
 
 // Created on first use; lives until exit (tensors may die in static destructors).
+// LUCID_NO_CUDA_MEMORY_CACHING=1 turns caching off (kernels/caching_allocator.h):
+// for memory checkers, as PyTorch's PYTORCH_NO_CUDA_MEMORY_CACHING.
+bool caching_from_env() {
+  const char* env = std::getenv("LUCID_NO_CUDA_MEMORY_CACHING");
+  return env == nullptr || std::string(env) != "1";
+}
+
 CachingAllocator& allocator(int device) {
   static std::vector<std::unique_ptr<CachingAllocator>>* all = [] {
     auto* v = new std::vector<std::unique_ptr<CachingAllocator>>();
-    for (int d = 0; d < device_count(); ++d) v->push_back(std::make_unique<CachingAllocator>(cuda_backend(d)));
+    const bool caching = caching_from_env();
+    for (int d = 0; d < device_count(); ++d)
+      v->push_back(std::make_unique<CachingAllocator>(cuda_backend(d), caching));
     return v;
   }();
   const int d = device < 0 ? current_device() : device;
@@ -71,6 +80,7 @@ std::atomic<bool>& poison() {
 }  // namespace
 
 void detail::set_poison_allocations(bool on) { poison() = on; }
+bool detail::memory_caching_enabled() { return caching_from_env(); }
 
 void* detail::device_alloc(size_t nbytes, int device) {
   void* s = current_stream_handle(device);

@@ -138,6 +138,8 @@ void* device_alloc(size_t nbytes, int device);
 // -1 for ints), so an output element a kernel forgot to write shows up. Also on
 // when the environment has LUCID_CUDA_POISON=1.
 void set_poison_allocations(bool on);
+// False when LUCID_NO_CUDA_MEMORY_CACHING=1: every tensor is its own cudaMalloc.
+bool memory_caching_enabled();
 void device_free(void* ptr, int device);
 void* pinned_alloc(size_t nbytes);  // page-locked host memory, cached (kernels/cuda/pinned.cpp)
 void pinned_free(void* ptr);
