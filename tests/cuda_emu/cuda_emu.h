@@ -5,7 +5,7 @@
 //   kernel<<<grid, block, smem, stream>>>(args);
 // into
 //   ::lucid_emu::launch("kernel", ::lucid_emu::LaunchConfig(grid, block, smem, stream),
-//                       [&]() { kernel(args); });
+//                       [&](auto&... a) { kernel(a...); }, args);
 // and each `extern __shared__ T name[];` into a pointer to the block's dynamic
 // shared memory. A kernel is then an ordinary function that launch() runs once
 // per CUDA thread, each thread a fiber (launch.cpp): threads of a block run one
@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
 #include <type_traits>
 
 #include "emu_runtime.h"
@@ -74,9 +75,14 @@ struct LaunchConfig {
 // for cudaGetLastError, as a real launch does.
 void run_grid(const char* kernel, const LaunchConfig& cfg, void (*body)(void*), void* closure);
 
-template <class Body>
-void launch(const char* kernel, const LaunchConfig& cfg, Body&& body) {
-  run_grid(kernel, cfg, [](void* b) { (*static_cast<std::remove_reference_t<Body>*>(b))(); }, &body);
+// The kernel's arguments are evaluated once, here on the host (as for a real
+// launch: an exception reaches the caller), and every thread calls
+// kernel(copies of them) through `call`, a generic lambda the rewriter writes.
+template <class Call, class... Args>
+void launch(const char* kernel, const LaunchConfig& cfg, Call&& call, Args&&... args) {
+  std::tuple<std::decay_t<Args>...> values(std::forward<Args>(args)...);
+  auto body = [&] { std::apply(call, values); };
+  run_grid(kernel, cfg, [](void* b) { (*static_cast<decltype(body)*>(b))(); }, &body);
 }
 
 // The block's dynamic shared memory (filled with 0xFF bytes, NaN in every float
@@ -87,9 +93,13 @@ T* dynamic_shared() {
   return static_cast<T*>(dynamic_shared_memory());
 }
 
-// Barriers: all live threads of the block, or of the calling thread's warp.
+// Barriers: all live threads of the block, or of the calling thread's warp
+// (__syncwarp: full masks only).
 void block_barrier();
 void warp_barrier();
+void warp_sync(unsigned mask);
+// Shuffles of a narrower width than the warp are not emulated.
+void require_full_width(int width);
 // A warp exchange: each live lane offers `bits` and receives the offer of lane
 // `src` (its own when src is -1). Reading a lane that has exited is an error.
 uint64_t warp_exchange(unsigned mask, uint64_t bits, int src);
@@ -117,25 +127,29 @@ T shuffle(unsigned mask, T v, int src) {
 
 // ---- synchronization -----------------------------------------------------------------
 inline void __syncthreads() { ::lucid_emu::block_barrier(); }
-inline void __syncwarp(unsigned = 0xffffffffu) { ::lucid_emu::warp_barrier(); }
+inline void __syncwarp(unsigned mask = 0xffffffffu) { ::lucid_emu::warp_sync(mask); }
 inline void __threadfence() {}
 
 // ---- warp shuffles and votes (width 32 only, as lucid uses them) -----------------------
 template <class T>
-T __shfl_sync(unsigned mask, T v, int src_lane, int = 32) {
+T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
+  ::lucid_emu::require_full_width(width);
   return ::lucid_emu::shuffle(mask, v, src_lane & 31);
 }
 template <class T>
-T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int = 32) {
+T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+  ::lucid_emu::require_full_width(width);
   return ::lucid_emu::shuffle(mask, v, (::lucid_emu::lane_id() ^ lane_mask) & 31);
 }
 template <class T>
-T __shfl_down_sync(unsigned mask, T v, unsigned delta, int = 32) {
+T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  ::lucid_emu::require_full_width(width);
   const int src = ::lucid_emu::lane_id() + static_cast<int>(delta);
   return ::lucid_emu::shuffle(mask, v, src < 32 ? src : -1);  // past the warp's end: own value
 }
 template <class T>
-T __shfl_up_sync(unsigned mask, T v, unsigned delta, int = 32) {
+T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  ::lucid_emu::require_full_width(width);
   const int src = ::lucid_emu::lane_id() - static_cast<int>(delta);
   return ::lucid_emu::shuffle(mask, v, src >= 0 ? src : -1);
 }

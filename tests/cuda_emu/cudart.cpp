@@ -26,6 +26,7 @@ struct EmuEvent {
   unsigned flags;
   bool recorded = false;
   std::chrono::steady_clock::time_point when;
+  bool unqueried = false;  // recorded, not yet queried or waited for
 };
 
 struct Registry {
@@ -255,7 +256,7 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
 // ---- events -----------------------------------------------------------------------------
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int flags) {
   if (e == nullptr) return fail_with(cudaErrorInvalidValue);
-  auto* ev = new EmuEvent{t_device, flags, false, {}};
+  auto* ev = new EmuEvent{t_device, flags, false, {}, false};
   std::lock_guard<std::mutex> lock(registry().mutex);
   registry().events.insert(ev);
   *e = reinterpret_cast<cudaEvent_t>(ev);
@@ -274,15 +275,30 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   auto* ev = reinterpret_cast<EmuEvent*>(e);
   // The event and the stream must belong to the same device.
   if (stream_device(s) != ev->device) return fail_with(cudaErrorInvalidResourceHandle);
+  std::lock_guard<std::mutex> lock(registry().mutex);
   ev->recorded = true;
   ev->when = std::chrono::steady_clock::now();
+  ev->unqueried = true;
   return cudaSuccess;
 }
+// The first query after a record answers "not ready" (work on a GPU is rarely
+// done that soon), so callers' waiting paths run too; the next one succeeds.
+// Not-ready is not an error: it does not become the last error.
 cudaError_t cudaEventQuery(cudaEvent_t e) {
-  return live_event(e) ? cudaSuccess : fail_with(cudaErrorInvalidResourceHandle);
+  if (!live_event(e)) return fail_with(cudaErrorInvalidResourceHandle);
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  auto* ev = reinterpret_cast<EmuEvent*>(e);
+  if (ev->unqueried) {
+    ev->unqueried = false;
+    return cudaErrorNotReady;
+  }
+  return cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
-  return live_event(e) ? cudaSuccess : fail_with(cudaErrorInvalidResourceHandle);
+  if (!live_event(e)) return fail_with(cudaErrorInvalidResourceHandle);
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  reinterpret_cast<EmuEvent*>(e)->unqueried = false;
+  return cudaSuccess;
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   if (ms == nullptr) return fail_with(cudaErrorInvalidValue);

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -27,11 +28,16 @@ namespace {
 constexpr size_t kAlign = 256;
 constexpr size_t kPage = 4096;
 
+struct Allocation {
+  size_t size;       // bytes taken from the range (a multiple of kAlign)
+  size_t requested;  // bytes cudaMalloc was asked for: copies may not go past them
+};
+
 struct Device {
   char* base = nullptr;
-  size_t reserved = 0;                // bytes of address space
-  std::map<size_t, size_t> free_at;   // offset -> bytes, coalesced
-  std::map<size_t, size_t> used_at;   // offset -> bytes
+  size_t reserved = 0;                    // bytes of address space
+  std::map<size_t, size_t> free_at;       // offset -> bytes, coalesced
+  std::map<size_t, Allocation> used_at;   // offset -> allocation
   size_t in_use = 0;
   int open_scopes = 0;
 };
@@ -93,7 +99,8 @@ int device_index_of(const Memory& m, const void* p) {
 // A fault at an address of a fake device is lucid's bug: say so, then let the
 // previous handler (doctest's, which names the test case) or the default act.
 void on_segv(int sig, siginfo_t* info, void* uctx) {
-  const int dev = g_memory != nullptr ? device_index_of(*g_memory, info->si_addr) : -1;
+  // si_code <= 0: sent by kill/raise (a chained handler re-raising), no fault address.
+  const int dev = g_memory != nullptr && info->si_code > 0 ? device_index_of(*g_memory, info->si_addr) : -1;
   if (dev >= 0) {
     char msg[256];
     const int len = std::snprintf(msg, sizeof msg,
@@ -115,6 +122,20 @@ void on_segv(int sig, siginfo_t* info, void* uctx) {
   raise(SIGSEGV);
 }
 
+// Test frameworks (doctest) install their own SIGSEGV handler per test case and
+// put theirs back after it: so before each use, make sure on_segv comes first,
+// chaining to whatever handler it found.
+void keep_segv_handler() {
+  struct sigaction current = {};
+  sigaction(SIGSEGV, nullptr, &current);
+  if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_segv) return;
+  struct sigaction sa = {};
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &g_previous_segv);
+}
+
 void set_open(Device& d, bool open) {
   if (mprotect(d.base, d.reserved, open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
     fail("mprotect failed on a fake device's memory");
@@ -125,6 +146,7 @@ void set_open(Device& d, bool open) {
 DeviceScope::DeviceScope(int device) : device_(device) {
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mutex);
+  keep_segv_handler();
   for (size_t i = 0; i < m.devices.size(); ++i)
     if (device < 0 || static_cast<size_t>(device) == i)
       if (m.devices[i].open_scopes++ == 0) set_open(m.devices[i], true);
@@ -153,6 +175,7 @@ void* device_allocate(int device, size_t bytes) {
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mutex);
   Device& d = m.devices.at(static_cast<size_t>(device));
+  keep_segv_handler();
   const size_t size = (bytes + kAlign - 1) / kAlign * kAlign;
   if (size < bytes || d.in_use + size > m.capacity) return nullptr;
   for (auto it = d.free_at.begin(); it != d.free_at.end(); ++it) {
@@ -160,8 +183,13 @@ void* device_allocate(int device, size_t bytes) {
     const size_t off = it->first, left = it->second - size;
     d.free_at.erase(it);
     if (left > 0) d.free_at[off + size] = left;
-    d.used_at[off] = size;
+    d.used_at[off] = Allocation{size, bytes};
     d.in_use += size;
+    // New device memory holds garbage on a GPU: here 0xFF bytes (NaN in every
+    // float type), so a kernel reading what nobody wrote shows it.
+    if (d.open_scopes == 0) set_open(d, true);
+    std::memset(d.base + off, 0xFF, size);
+    if (d.open_scopes == 0) set_open(d, false);
     return d.base + off;
   }
   return nullptr;
@@ -176,7 +204,7 @@ bool device_release(void* p) {
   const size_t off = static_cast<size_t>(static_cast<char*>(p) - d.base);
   auto used = d.used_at.find(off);
   if (used == d.used_at.end()) return false;
-  size_t start = off, size = used->second;
+  size_t start = off, size = used->second.size;
   d.used_at.erase(used);
   d.in_use -= size;
   // Give whole pages back (they read as zeros when reused).
@@ -210,7 +238,8 @@ bool device_range_valid(const void* p, size_t bytes) {
   auto it = d.used_at.upper_bound(off);
   if (it == d.used_at.begin()) return false;
   --it;
-  return off + bytes <= it->first + it->second;
+  const size_t end = it->first + it->second.requested;
+  return off < end && bytes <= end - off;
 }
 
 void fail(const std::string& what) {

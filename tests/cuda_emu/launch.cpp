@@ -109,12 +109,20 @@ constexpr size_t kMaxDynamicShared = 48 * 1024;  // without cudaFuncSetAttribute
 constexpr unsigned kFullMask = 0xffffffffu;
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
+// Which warp intrinsic a lane waits in: the lanes of a warp must agree (CUDA:
+// every lane named in the mask executes the same intrinsic, equally often).
+enum class WarpOp { Shuffle, Vote, Syncwarp };
+const char* op_name(WarpOp op) {
+  return op == WarpOp::Shuffle ? "a shuffle" : op == WarpOp::Vote ? "a vote" : "__syncwarp";
+}
 
 struct Fiber {
   Context context;
   ThreadCoords coords;
   State state = State::Ready;
   uint64_t offer = 0;  // what this lane offers in a warp exchange
+  WarpOp op = WarpOp::Shuffle;
+  uint64_t warp_ops = 0;  // warp intrinsics this lane has entered
 };
 
 // The block being run on this host thread.
@@ -125,9 +133,35 @@ struct Block {
   std::vector<Fiber> fibers;
   int current = -1;
   Context scheduler;
-  std::vector<unsigned char> shared;  // dynamic shared memory
+  unsigned char* shared = nullptr;  // dynamic shared memory (GuardedBuffer)
+  size_t shared_bytes = 0;
 };
 thread_local Block* t_block = nullptr;
+
+// Dynamic shared memory: the requested bytes end (16-byte aligned) just before
+// a PROT_NONE page, so a kernel that indexes past its shared memory faults.
+struct GuardedBuffer {
+  char* base = nullptr;
+  size_t pages = 0;  // usable pages, the guard page after them
+  ~GuardedBuffer() {
+    if (base != nullptr) munmap(base, (pages + 1) * 4096);
+  }
+  unsigned char* get(size_t bytes) {
+    const size_t need = (bytes + 16 + 4095) / 4096;
+    if (need > pages) {
+      if (base != nullptr) munmap(base, (pages + 1) * 4096);
+      void* m = mmap(nullptr, (need + 1) * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) fail("cannot map dynamic shared memory");
+      base = static_cast<char*>(m);
+      pages = need;
+      mprotect(base + pages * 4096, 4096, PROT_NONE);
+    }
+    const uintptr_t end = reinterpret_cast<uintptr_t>(base + pages * 4096);
+    return reinterpret_cast<unsigned char*>((end - bytes) & ~uintptr_t{15});
+  }
+};
+thread_local GuardedBuffer t_shared;
+thread_local uint64_t t_launches = 0;  // launches on this host thread: alternates the order
 
 // Fiber stacks, reused across launches on this host thread, each with a guard page below.
 struct StackPool {
@@ -180,16 +214,31 @@ void wait_at(State s) {
   switch_context(f.context, b.scheduler);
 }
 
+// Whether every live lane of fibers [first, last) waits at a warp barrier; they
+// must then all be in the same intrinsic, the same number of times.
+bool warp_waits(const Block& b, int first, int last) {
+  const Fiber* any = nullptr;
+  for (int i = first; i < last; ++i) {
+    const Fiber& f = b.fibers[i];
+    if (f.state == State::Done) continue;
+    if (f.state != State::AtWarpBarrier) return false;
+    if (any != nullptr && (f.op != any->op || f.warp_ops != any->warp_ops)) {
+      const ThreadCoords& c = b.fibers[first].coords;
+      fail(std::string("kernel ") + b.kernel + ", block (" + std::to_string(c.block_idx.x) + "," +
+           std::to_string(c.block_idx.y) + "," + std::to_string(c.block_idx.z) + "), warp " +
+           std::to_string(first / 32) + ": lane " + std::to_string((any - &b.fibers[first])) + " waits in " +
+           op_name(any->op) + " (its warp intrinsic #" + std::to_string(any->warp_ops) + "), lane " +
+           std::to_string(i - first) + " in " + op_name(f.op) + " (#" + std::to_string(f.warp_ops) +
+           "): every lane must execute the same warp intrinsic (undefined on a GPU)");
+    }
+    any = &f;
+  }
+  return any != nullptr;
+}
+
 // Releases the warp barrier of fibers [first, last) if every live lane waits at it.
 bool release_warp(Block& b, int first, int last) {
-  bool live = false;
-  for (int i = first; i < last; ++i) {
-    const State s = b.fibers[i].state;
-    if (s == State::Done) continue;
-    if (s != State::AtWarpBarrier) return false;
-    live = true;
-  }
-  if (!live) return false;
+  if (!warp_waits(b, first, last)) return false;
   for (int i = first; i < last; ++i)
     if (b.fibers[i].state == State::AtWarpBarrier) b.fibers[i].state = State::Ready;
   return true;
@@ -201,19 +250,9 @@ bool release(Block& b) {
   const int n = static_cast<int>(b.fibers.size());
   bool any_live = false, released = false;
   for (int w = 0; w * 32 < n; ++w) {
-    bool live = false, all_wait = true;
-    for (int i = w * 32; i < n && i < (w + 1) * 32; ++i) {
-      const State s = b.fibers[i].state;
-      if (s == State::Done) continue;
-      live = true;
-      if (s != State::AtWarpBarrier) all_wait = false;
-    }
-    any_live |= live;
-    if (live && all_wait) {
-      for (int i = w * 32; i < n && i < (w + 1) * 32; ++i)
-        if (b.fibers[i].state == State::AtWarpBarrier) b.fibers[i].state = State::Ready;
-      released = true;
-    }
+    const int first = w * 32, last = std::min(n, first + 32);
+    for (int i = first; i < last; ++i) any_live |= b.fibers[i].state != State::Done;
+    released |= release_warp(b, first, last);
   }
   if (!any_live) return false;
   if (released) return true;
@@ -254,7 +293,7 @@ void run_block(Block& b, bool reverse) {
     f.state = State::Ready;
     make_context(f.context, t_stacks.get(i), kStackBytes, fiber_main);
   }
-  if (!b.shared.empty()) std::memset(b.shared.data(), 0xFF, b.shared.size());
+  if (b.shared_bytes > 0) std::memset(b.shared, 0xFF, b.shared_bytes);
   const int warps = (n + 31) / 32;
   do {
     // Warp by warp, each as far as it can go: through its own shuffles, up to
@@ -311,12 +350,13 @@ void run_grid(const char* kernel, const LaunchConfig& cfg, void (*body)(void*), 
   b.closure = closure;
   const dim3 t = cfg.block;
   b.fibers.resize(size_t{t.x} * t.y * t.z);
-  b.shared.resize(cfg.shared_bytes);
+  b.shared_bytes = cfg.shared_bytes;
+  if (b.shared_bytes > 0) b.shared = t_shared.get(b.shared_bytes);
   for (unsigned z = 0, i = 0; z < t.z; ++z)
     for (unsigned y = 0; y < t.y; ++y)
       for (unsigned x = 0; x < t.x; ++x, ++i) b.fibers[i].coords = {{x, y, z}, {0, 0, 0}, cfg.block, cfg.grid};
   t_block = &b;
-  uint64_t linear = 0;
+  uint64_t linear = t_launches++;  // so that a one-block launch alternates too
   for (unsigned bz = 0; bz < cfg.grid.z; ++bz)
     for (unsigned by = 0; by < cfg.grid.y; ++by)
       for (unsigned bx = 0; bx < cfg.grid.x; ++bx, ++linear) {
@@ -327,16 +367,29 @@ void run_grid(const char* kernel, const LaunchConfig& cfg, void (*body)(void*), 
   t_block = nullptr;
 }
 
-void* dynamic_shared_memory() { return block().shared.empty() ? nullptr : block().shared.data(); }
+void* dynamic_shared_memory() { return block().shared; }
 
 void block_barrier() { wait_at(State::AtBlockBarrier); }
 void warp_barrier() { wait_at(State::AtWarpBarrier); }
+
+void require_full_width(int width) {
+  if (width != 32) fail(where(block()) + ": a shuffle of width " + std::to_string(width) + " (the emulator supports 32)");
+}
+
+void warp_sync(unsigned mask) {
+  if (mask != kFullMask) fail(where(block()) + ": __syncwarp with a partial mask (the emulator supports full warps)");
+  me().op = WarpOp::Syncwarp;
+  ++me().warp_ops;
+  warp_barrier();
+}
 
 int lane_id() { return block().current % 32; }
 
 uint64_t warp_exchange(unsigned mask, uint64_t bits, int src) {
   Block& b = block();
   if (mask != kFullMask) fail(where(b) + ": a warp intrinsic with a partial mask (the emulator supports full warps)");
+  me().op = WarpOp::Shuffle;
+  ++me().warp_ops;
   me().offer = bits;
   warp_barrier();  // every live lane has made its offer
   uint64_t got = bits;
@@ -354,6 +407,8 @@ uint64_t warp_exchange(unsigned mask, uint64_t bits, int src) {
 unsigned warp_ballot(unsigned mask, bool pred) {
   Block& b = block();
   if (mask != kFullMask) fail(where(b) + ": a warp vote with a partial mask (the emulator supports full warps)");
+  me().op = WarpOp::Vote;
+  ++me().warp_ops;
   me().offer = pred ? 1 : 0;
   warp_barrier();
   unsigned bits = 0;

@@ -3,7 +3,7 @@
 //
 //   kernel<T><<<grid, block, smem, stream>>>(a, b);
 //     -> ::lucid_emu::launch("kernel<T>", ::lucid_emu::LaunchConfig(grid, block, smem, stream),
-//                            [&]() { kernel<T>(a, b); });
+//                            [&](auto&... a) { kernel<T>(a...); }, a, b);
 //   extern __shared__ double buf[];
 //     -> double* buf = ::lucid_emu::dynamic_shared<double>();
 //
@@ -111,9 +111,13 @@ std::string rewrite(const std::string& s) {
       const size_t args_end = match_forward(s, p, '(', ')');
       const std::string kernel = s.substr(k, i - k);
       out += s.substr(copied, k - copied);
+      // The arguments, without their parentheses, follow the generic lambda
+      // (launch() evaluates them once); an empty list leaves no trailing comma.
+      const std::string args = s.substr(p + 1, args_end - p - 2);
+      const bool no_args = collapse_space(args).empty();
       out += "::lucid_emu::launch(\"" + collapse_space(kernel) + "\", ::lucid_emu::LaunchConfig(" +
-             s.substr(i + 3, cfg_end - i - 3) + "), [&]() { " + kernel + s.substr(p, args_end - p) + "; })" +
-             newlines_in(s.substr(cfg_end + 3, p - cfg_end - 3));
+             s.substr(i + 3, cfg_end - i - 3) + "), [&](auto&... lucid_emu_args) { " + kernel + "(lucid_emu_args...); }" +
+             (no_args ? "" : ",") + args + ")" + newlines_in(s.substr(cfg_end + 3, p - cfg_end - 3));
       copied = i = args_end;
       continue;
     }

@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace {
@@ -33,20 +35,37 @@ struct DeviceBuffer {
   }
 };
 
-// Runs fn in a child process; how the child ended: its exit status, or 128 + signal.
-int in_child(const std::function<void()>& fn) {
+// How a child process ended: its exit status or 128 + signal, and what it wrote to stderr.
+struct ChildEnd {
+  int status;
+  std::string err;
+};
+
+// Runs fn in a child process (for faults, which end the process).
+ChildEnd in_child(const std::function<void()>& fn) {
   std::fflush(nullptr);
+  int pipe_fd[2];
+  REQUIRE(pipe(pipe_fd) == 0);
   const pid_t pid = fork();
   if (pid == 0) {
-    // Quiet: the child is expected to crash, and doctest's crash report is noise here.
-    if (std::freopen("/dev/null", "w", stderr) == nullptr || std::freopen("/dev/null", "w", stdout) == nullptr) _exit(2);
+    // stderr to the parent; stdout quiet (doctest's crash report is noise here).
+    dup2(pipe_fd[1], STDERR_FILENO);
+    close(pipe_fd[0]);
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(2);
     fn();
     _exit(0);
   }
+  close(pipe_fd[1]);
+  std::string err;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipe_fd[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
+  close(pipe_fd[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  return {WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status), err};
 }
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 __global__ void write_coordinates(unsigned* out) {
   const unsigned block = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
@@ -105,6 +124,18 @@ __global__ void read_dynamic_shared(float* out) {
 }
 
 __global__ void touch(int* p) { p[threadIdx.x] += 1; }
+
+__global__ void write_past_shared(float* out) {
+  extern __shared__ float scratch[];
+  scratch[blockDim.x] = 1.0f;  // one element past the dynamic shared memory asked for
+  out[threadIdx.x] = scratch[threadIdx.x];
+}
+
+// Lanes 0-15 vote while lanes 16-31 shuffle: not the same warp intrinsic.
+__global__ void mismatched_warp_ops(int* out) {
+  if (threadIdx.x < 16) out[threadIdx.x] = __any_sync(kFull, 1);
+  else out[threadIdx.x] = __shfl_sync(kFull, 1, 0);
+}
 
 // Half of each warp shuffles while the other half waits at __syncthreads: a hang on a GPU.
 __global__ void divergent_barrier(int* out) {
@@ -215,27 +246,67 @@ TEST_CASE("copies check their direction and bounds") {
   CHECK(d.to_host() == h);
 }
 
-TEST_CASE("faults a GPU would give: host reads of device memory, another device's memory, a split barrier") {
+TEST_CASE("kernel arguments are evaluated once, on the host; fresh device memory is NaN bytes") {
+  DeviceBuffer<int> p(64);
+  int evaluated = 0;
+  auto counted = [&] {
+    ++evaluated;
+    return p.p;
+  };
+  REQUIRE(cudaMemsetAsync(p.p, 0, 64 * sizeof(int), nullptr) == cudaSuccess);
+  touch<<<1, 64>>>(counted());
+  CHECK(evaluated == 1);
+  for (int v : p.to_host()) CHECK(v == 1);
+  auto throws = []() -> int* { throw std::runtime_error("bad argument"); };
+  CHECK_THROWS_WITH(touch<<<1, 1>>>(throws()), "bad argument");
+
+  DeviceBuffer<float> fresh(8);
+  for (float v : fresh.to_host()) CHECK(std::isnan(v));
+}
+
+TEST_CASE("faults a GPU would give: device memory from the host or another device, shared memory overrun") {
   // Each case runs in a child process, which must die; the parent checks how.
-  CHECK(in_child([] {
-          int* p = nullptr;
-          if (cudaMalloc(reinterpret_cast<void**>(&p), 64) != cudaSuccess) _exit(3);
-          volatile int v = *p;  // host code dereferencing a device pointer
-          (void)v;
-        }) == 128 + SIGSEGV);
+  const ChildEnd host_read = in_child([] {
+    int* p = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 64) != cudaSuccess) _exit(3);
+    volatile int v = *p;  // host code dereferencing a device pointer
+    (void)v;
+  });
+  CHECK(host_read.status == 128 + SIGSEGV);
+  CHECK(contains(host_read.err, "lucid cuda_emu: memory of device 0"));
   int devices = 0;
   REQUIRE(cudaGetDeviceCount(&devices) == cudaSuccess);
   if (devices >= 2) {
-    CHECK(in_child([] {
-            int* p = nullptr;
-            if (cudaMalloc(reinterpret_cast<void**>(&p), 64) != cudaSuccess) _exit(3);  // on device 0
-            if (cudaSetDevice(1) != cudaSuccess) _exit(3);
-            touch<<<1, 4>>>(p);  // a kernel on device 1
-          }) == 128 + SIGSEGV);
+    const ChildEnd other = in_child([] {
+      int* p = nullptr;
+      if (cudaMalloc(reinterpret_cast<void**>(&p), 64) != cudaSuccess) _exit(3);  // on device 0
+      if (cudaSetDevice(1) != cudaSuccess) _exit(3);
+      touch<<<1, 4>>>(p);  // a kernel on device 1
+    });
+    CHECK(other.status == 128 + SIGSEGV);
+    CHECK(contains(other.err, "memory of device 0"));
   }
-  CHECK(in_child([] {
-          int* p = nullptr;
-          if (cudaMalloc(reinterpret_cast<void**>(&p), 64 * sizeof(int)) != cudaSuccess) _exit(3);
-          divergent_barrier<<<1, 64>>>(p);
-        }) == 128 + SIGABRT);
+  const ChildEnd overrun = in_child([] {
+    float* p = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 32 * sizeof(float)) != cudaSuccess) _exit(3);
+    write_past_shared<<<1, 32, 32 * sizeof(float)>>>(p);
+  });
+  CHECK(overrun.status == 128 + SIGSEGV);
+}
+
+TEST_CASE("warps that disagree stop the emulator: a split barrier, different warp intrinsics") {
+  const ChildEnd split = in_child([] {
+    int* p = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 64 * sizeof(int)) != cudaSuccess) _exit(3);
+    divergent_barrier<<<1, 64>>>(p);
+  });
+  CHECK(split.status == 128 + SIGABRT);
+  CHECK(contains(split.err, "deadlock in kernel divergent_barrier"));
+  const ChildEnd mixed = in_child([] {
+    int* p = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 32 * sizeof(int)) != cudaSuccess) _exit(3);
+    mismatched_warp_ops<<<1, 32>>>(p);
+  });
+  CHECK(mixed.status == 128 + SIGABRT);
+  CHECK(contains(mixed.err, "every lane must execute the same warp intrinsic"));
 }
