@@ -13,8 +13,10 @@
 #   scripts/test.sh --emulate-gpu
 #                               the GPU tests (labels "gpu" and "emu") with the CUDA
 #                               backend's code run on the CPU (LUCID_CUDA=EMULATE,
-#                               tests/cuda_emu/README.md), in build-emu/; needs the CUDA
-#                               toolkit's headers (/usr/local/cuda), skips without them
+#                               tests/cuda_emu/README.md), in build-emu/, then the GPU
+#                               tests once more with guard pages (a memory checker);
+#                               needs the CUDA toolkit's headers (/usr/local/cuda),
+#                               skips without them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +71,11 @@ elif [[ $mode == emulate ]]; then
   mapfile -t targets < <(ctest --test-dir "$dir" -N -L 'gpu|emu' | sed -n 's/^ *Test *#[0-9]*: *//p')
   cmake --build "$dir" -j "$jobs" --target "${targets[@]}"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L 'gpu|emu'
+  # Again as a memory checker: every tensor its own allocation, each followed by
+  # a page that faults (tests/cuda_emu/README.md), so a kernel that runs past a
+  # tensor or into freed memory stops the test.
+  LUCID_EMU_GUARD_PAGES=1 LUCID_NO_CUDA_MEMORY_CACHING=1 \
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L gpu
   exit 0
 else
   dir=build-asan

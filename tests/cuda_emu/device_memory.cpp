@@ -5,6 +5,13 @@
 //
 // Inside a range, allocations are first-fit from a free list, 256-byte aligned
 // (cudaMalloc's guarantee), and freed pages go back to the system.
+//
+// Guard pages (LUCID_EMU_GUARD_PAGES=1): each allocation gets whole pages of its
+// own and ends (16-byte aligned) just before a page that is never opened; opening
+// a device opens only live allocations. A kernel that runs past its allocation,
+// or touches freed memory, then faults: compute-sanitizer's memcheck, on the CPU.
+// With LUCID_NO_CUDA_MEMORY_CACHING=1 every tensor is its own allocation, so the
+// bound is the tensor's. Slower: one mprotect per allocation per launch.
 #include <execinfo.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -29,7 +36,8 @@ constexpr size_t kAlign = 256;
 constexpr size_t kPage = 4096;
 
 struct Allocation {
-  size_t size;       // bytes taken from the range (a multiple of kAlign)
+  size_t start;      // offset of the bytes taken from the range (with guard mode: pages)
+  size_t size;       // bytes taken (a multiple of kAlign, or of kPage with the guard page)
   size_t requested;  // bytes cudaMalloc was asked for: copies may not go past them
 };
 
@@ -37,7 +45,7 @@ struct Device {
   char* base = nullptr;
   size_t reserved = 0;                    // bytes of address space
   std::map<size_t, size_t> free_at;       // offset -> bytes, coalesced
-  std::map<size_t, Allocation> used_at;   // offset -> allocation
+  std::map<size_t, Allocation> used_at;   // offset handed out -> allocation
   size_t in_use = 0;
   int open_scopes = 0;
 };
@@ -46,6 +54,7 @@ struct Memory {
   std::mutex mutex;
   std::vector<Device> devices;
   size_t capacity = 0;
+  bool guard_pages = false;
 };
 
 size_t env_size(const char* name, size_t fallback) {
@@ -67,6 +76,8 @@ Memory& memory() {
     auto* mem = new Memory;  // never destroyed: kernels may run during static destruction
     const size_t n = env_size("LUCID_EMU_DEVICES", 2);
     mem->capacity = env_size("LUCID_EMU_MEMORY_GIB", 16) << 30;
+    const char* guard = std::getenv("LUCID_EMU_GUARD_PAGES");
+    mem->guard_pages = guard != nullptr && std::string(guard) == "1";
     mem->devices.resize(n);
     for (Device& d : mem->devices) {
       d.reserved = 4 * mem->capacity;  // room for fragmentation
@@ -76,7 +87,8 @@ Memory& memory() {
       d.free_at[0] = d.reserved;
       // 2 MiB pages where the kernel allows them: opening and closing the range
       // (mprotect, twice per launch) then costs 512 times fewer page-table entries.
-      madvise(p, d.reserved, MADV_HUGEPAGE);
+      // Not with guard pages, which protect single pages.
+      if (!mem->guard_pages) madvise(p, d.reserved, MADV_HUGEPAGE);
     }
     struct sigaction sa = {};
     sa.sa_sigaction = on_segv;
@@ -105,8 +117,9 @@ void on_segv(int sig, siginfo_t* info, void* uctx) {
     char msg[256];
     const int len = std::snprintf(msg, sizeof msg,
                                   "\nlucid cuda_emu: memory of device %d (address %p) was touched outside a "
-                                  "DeviceScope: host code dereferenced a device pointer, or a kernel of another "
-                                  "device read it. Backtrace:\n",
+                                  "DeviceScope: host code dereferenced a device pointer, a kernel of another "
+                                  "device read it, or (with guard pages) a kernel ran past its allocation or "
+                                  "into freed memory. Backtrace:\n",
                                   dev, info->si_addr);
     if (write(STDERR_FILENO, msg, static_cast<size_t>(len)) < 0) {
     }
@@ -136,9 +149,19 @@ void keep_segv_handler() {
   sigaction(SIGSEGV, &sa, &g_previous_segv);
 }
 
+void protect(char* p, size_t bytes, int prot) {
+  if (mprotect(p, bytes, prot) != 0) fail("mprotect failed on a fake device's memory");
+}
+
+// The usable pages of a guarded allocation (all but its guard page).
+size_t usable_bytes(const Allocation& a) { return a.size - kPage; }
+
 void set_open(Device& d, bool open) {
-  if (mprotect(d.base, d.reserved, open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0)
-    fail("mprotect failed on a fake device's memory");
+  if (!open || !g_memory->guard_pages) {
+    protect(d.base, d.reserved, open ? PROT_READ | PROT_WRITE : PROT_NONE);
+    return;
+  }
+  for (const auto& [off, a] : d.used_at) protect(d.base + a.start, usable_bytes(a), PROT_READ | PROT_WRITE);
 }
 
 }  // namespace
@@ -176,20 +199,31 @@ void* device_allocate(int device, size_t bytes) {
   std::lock_guard<std::mutex> lock(m.mutex);
   Device& d = m.devices.at(static_cast<size_t>(device));
   keep_segv_handler();
-  const size_t size = (bytes + kAlign - 1) / kAlign * kAlign;
-  if (size < bytes || d.in_use + size > m.capacity) return nullptr;
+  if (bytes > m.capacity) return nullptr;
+  // With guard pages: whole pages, the bytes ending 16-byte aligned before the guard.
+  const size_t tail = (bytes + 15) / 16 * 16;
+  const size_t size = m.guard_pages ? ((tail + kPage - 1) / kPage + 1) * kPage : (bytes + kAlign - 1) / kAlign * kAlign;
+  if (d.in_use + size > m.capacity) return nullptr;
   for (auto it = d.free_at.begin(); it != d.free_at.end(); ++it) {
     if (it->second < size) continue;
-    const size_t off = it->first, left = it->second - size;
+    const size_t start = it->first, left = it->second - size;
     d.free_at.erase(it);
-    if (left > 0) d.free_at[off + size] = left;
-    d.used_at[off] = Allocation{size, bytes};
+    if (left > 0) d.free_at[start + size] = left;
+    const Allocation a{start, size, bytes};
+    const size_t off = m.guard_pages ? start + usable_bytes(a) - tail : start;
+    d.used_at[off] = a;
     d.in_use += size;
     // New device memory holds garbage on a GPU: here 0xFF bytes (NaN in every
     // float type), so a kernel reading what nobody wrote shows it.
-    if (d.open_scopes == 0) set_open(d, true);
-    std::memset(d.base + off, 0xFF, size);
-    if (d.open_scopes == 0) set_open(d, false);
+    if (m.guard_pages) {  // its own pages: open them alone (and keep them open inside a scope)
+      protect(d.base + start, usable_bytes(a), PROT_READ | PROT_WRITE);
+      std::memset(d.base + start, 0xFF, usable_bytes(a));
+      if (d.open_scopes == 0) protect(d.base + start, usable_bytes(a), PROT_NONE);
+    } else {
+      if (d.open_scopes == 0) set_open(d, true);
+      std::memset(d.base + start, 0xFF, size);
+      if (d.open_scopes == 0) set_open(d, false);
+    }
     return d.base + off;
   }
   return nullptr;
@@ -204,9 +238,11 @@ bool device_release(void* p) {
   const size_t off = static_cast<size_t>(static_cast<char*>(p) - d.base);
   auto used = d.used_at.find(off);
   if (used == d.used_at.end()) return false;
-  size_t start = off, size = used->second.size;
+  size_t start = used->second.start, size = used->second.size;
   d.used_at.erase(used);
   d.in_use -= size;
+  // Freed memory closes at once with guard pages: a later use faults.
+  if (m.guard_pages) protect(d.base + start, size, PROT_NONE);
   // Give whole pages back (they read as zeros when reused).
   const size_t page_lo = (start + kPage - 1) / kPage * kPage, page_hi = (start + size) / kPage * kPage;
   if (page_hi > page_lo) madvise(d.base + page_lo, page_hi - page_lo, MADV_DONTNEED);

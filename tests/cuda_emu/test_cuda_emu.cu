@@ -12,6 +12,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -124,6 +125,8 @@ __global__ void read_dynamic_shared(float* out) {
 }
 
 __global__ void touch(int* p) { p[threadIdx.x] += 1; }
+
+__global__ void write_one_past(float* p, int n) { p[n] = 1.0f; }
 
 __global__ void write_past_shared(float* out) {
   extern __shared__ float scratch[];
@@ -292,6 +295,34 @@ TEST_CASE("faults a GPU would give: device memory from the host or another devic
     write_past_shared<<<1, 32, 32 * sizeof(float)>>>(p);
   });
   CHECK(overrun.status == 128 + SIGSEGV);
+}
+
+TEST_CASE("with guard pages a kernel writing past its allocation, or into freed memory, faults") {
+  // The mode is chosen when the fake devices start, so CTest runs this case on
+  // its own with the variable set (test_cuda_emu_guard); the children start them.
+  const char* guard = std::getenv("LUCID_EMU_GUARD_PAGES");
+  if (guard == nullptr || std::string(guard) != "1") {
+    MESSAGE("skipped here: CTest runs it as test_cuda_emu_guard, with LUCID_EMU_GUARD_PAGES=1");
+    return;
+  }
+  const ChildEnd past = in_child([] {
+    float* p = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 1000 * sizeof(float)) != cudaSuccess) _exit(3);
+    write_one_past<<<1, 1>>>(p, 999);  // inside: fine
+    if (cudaGetLastError() != cudaSuccess) _exit(4);
+    write_one_past<<<1, 1>>>(p, 1000);  // one float past the end
+  });
+  CHECK(past.status == 128 + SIGSEGV);
+  CHECK(contains(past.err, "memory of device 0"));
+  const ChildEnd freed = in_child([] {
+    float* p = nullptr;
+    float* q = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&p), 64 * sizeof(float)) != cudaSuccess) _exit(3);
+    if (cudaMalloc(reinterpret_cast<void**>(&q), 64 * sizeof(float)) != cudaSuccess) _exit(3);
+    if (cudaFree(p) != cudaSuccess) _exit(3);
+    write_one_past<<<1, 1>>>(p, 0);  // use after free
+  });
+  CHECK(freed.status == 128 + SIGSEGV);
 }
 
 TEST_CASE("warps that disagree stop the emulator: a split barrier, different warp intrinsics") {
