@@ -67,8 +67,10 @@ elif [[ $mode == emulate ]]; then
   fi
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLUCID_CUDA=EMULATE -DCUDAToolkit_ROOT="$cuda_root" \
     -DLUCID_BUILD_TESTS=ON -DLUCID_BUILD_BENCH=OFF -DLUCID_BUILD_EXAMPLES=OFF
-  # Build only the GPU tests and the emulator's own (their names come from CTest).
-  mapfile -t targets < <(ctest --test-dir "$dir" -N -L 'gpu|emu' | sed -n 's/^ *Test *#[0-9]*: *//p')
+  # Build only the GPU tests and the emulator's own: the CTest names that are
+  # also build targets (test_cuda_emu_guard runs test_cuda_emu's executable).
+  mapfile -t targets < <(ctest --test-dir "$dir" -N -L 'gpu|emu' | sed -n 's/^ *Test *#[0-9]*: *//p' |
+                         grep -F -x -f <(ninja -C "$dir" -t targets all | sed -n 's/^\([^:]*\): .*/\1/p'))
   cmake --build "$dir" -j "$jobs" --target "${targets[@]}"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" -L 'gpu|emu'
   # Again as a memory checker: every tensor its own allocation, each followed by
