@@ -1,8 +1,12 @@
-// The tokenizer files' JSON reader and writer: escapes, integers, error
-// offsets, and the atomic save (a failed write leaves the old file intact).
+// lucid's JSON reader and writer (tokenizer files, trainer_state.json): escapes,
+// integers and numbers kept exact, literals, error offsets, and the atomic
+// save (a failed write leaves the old file intact).
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 #include <fstream>
 
 #include <unistd.h>
@@ -38,6 +42,48 @@ TEST_CASE("json: dump then parse gives back any byte string and integer") {
   CHECK(back.find("missing") == nullptr);
 }
 
+TEST_CASE("json: numbers with a fraction or exponent are doubles that round-trip exactly") {
+  const auto v = json::parse("[0.1, -2.5e-3, 1E2, 6e-3, 5e-324, 1.7976931348623157e308, -0.0, 3]", "t.json");
+  REQUIRE(v.array.size() == 8);
+  CHECK(v.array[0].kind == json::Kind::Number);
+  CHECK(v.array[0].number == 0.1);
+  CHECK(v.array[1].number == -2.5e-3);
+  CHECK(v.array[2].number == 100.0);
+  CHECK(v.array[3].number == 6e-3);
+  CHECK(v.array[4].number == 5e-324);  // the smallest subnormal
+  CHECK(v.array[5].number == 1.7976931348623157e308);
+  CHECK(std::signbit(v.array[6].number));
+  CHECK(v.array[7].kind == json::Kind::Integer);
+
+  // Every double survives dump -> parse bit for bit, and stays a Number
+  // (1.0 is written "1.0", not "1", which would read back as an Integer).
+  std::vector<json::Value> values;
+  const double samples[] = {1.0, -0.0, 0.1, 1.0 / 3.0, 6e-3, 1e300, 5e-324, 2.2250738585072014e-308, 123456789.0};
+  for (double d : samples) values.push_back(json::Value::of_number(d));
+  const auto back = json::parse(json::dump(json::Value::of_array(values)), "t.json");
+  for (size_t i = 0; i < values.size(); ++i) {
+    INFO(samples[i]);
+    CHECK(back.array[i].kind == json::Kind::Number);
+    CHECK(std::memcmp(&back.array[i].number, &samples[i], sizeof(double)) == 0);
+  }
+  CHECK_THROWS_WITH_AS(json::Value::of_number(NAN), doctest::Contains("no JSON form"), lucid::Error);
+  CHECK_THROWS_WITH_AS(json::Value::of_number(INFINITY), doctest::Contains("no JSON form"), lucid::Error);
+}
+
+TEST_CASE("json: true, false and null") {
+  const auto v = json::parse(R"({"a": true, "b": false, "c": null})", "t.json");
+  CHECK(v.find("a")->kind == json::Kind::Bool);
+  CHECK(v.find("a")->boolean);
+  CHECK_FALSE(v.find("b")->boolean);
+  CHECK(v.find("c")->kind == json::Kind::Null);
+  const auto back = json::parse(json::dump(v), "t.json");
+  CHECK(back.find("a")->boolean);
+  CHECK(back.find("b")->kind == json::Kind::Bool);
+  CHECK(back.find("c")->kind == json::Kind::Null);
+  CHECK_THROWS_WITH_AS(json::member(v, "a", json::Kind::Integer, "t.json"),
+                       doctest::Contains("\"a\" must be an integer, not true or false"), lucid::Error);
+}
+
 TEST_CASE("json: malformed text names the source and the byte offset") {
   const auto fails_with = [](const std::string& text, const std::string& message) {
     CHECK_THROWS_WITH_AS(json::parse(text, "f.json"), doctest::Contains(message.c_str()), lucid::Error);
@@ -45,9 +91,16 @@ TEST_CASE("json: malformed text names the source and the byte offset") {
   fails_with("[1, 2", "f.json: byte 5: unexpected end of file");
   fails_with("{\"a\": 1,}", "f.json: byte 8: expected a string key");
   fails_with("[1] x", "f.json: byte 4: unexpected 'x' after the end");
-  fails_with("[1.5]", "f.json: byte 2: only integers");
-  fails_with("[true]", "f.json: byte 1: unexpected 't' where a value should start");
-  fails_with("[99999999999999999999]", "integer out of the 64-bit range");
+  fails_with("[tru]", "f.json: byte 1: unexpected 't' where a value should start");
+  fails_with("[nul]", "f.json: byte 1: unexpected 'n' where a value should start");
+  fails_with("[99999999999999999999]", "f.json: byte 1: integer out of the 64-bit range");
+  fails_with("[1e400]", "f.json: byte 1: number out of the range of a double");
+  fails_with("[1.]", "expected a digit after '.'");
+  fails_with("[.5]", "unexpected '.' where a value should start");
+  fails_with("[1e]", "expected a digit in the exponent");
+  fails_with("[+1]", "unexpected '+'");
+  fails_with("[-]", "expected a digit");
+  fails_with("[NaN]", "unexpected 'N'");
   fails_with("[\"\\q\"]", "f.json: byte 3: unknown escape '\\q'");
   fails_with("[\"\\ud800x\"]", "high surrogate not followed");
   fails_with("[\"\\udc00\"]", "lone low surrogate");

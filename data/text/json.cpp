@@ -1,5 +1,7 @@
 #include <lucid/data/text/json.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +15,10 @@ namespace lucid::data::text::json {
 const char* kind_name(Kind kind) {
   switch (kind) {
     case Kind::Integer: return "an integer";
+    case Kind::Number: return "a number";
     case Kind::String: return "a string";
+    case Kind::Bool: return "true or false";
+    case Kind::Null: return "null";
     case Kind::Array: return "an array";
     case Kind::Object: return "an object";
   }
@@ -24,6 +29,27 @@ Value Value::of_integer(int64_t v) {
   Value out;
   out.kind = Kind::Integer;
   out.integer = v;
+  return out;
+}
+
+Value Value::of_number(double v) {
+  LUCID_CHECK(std::isfinite(v), "json: ", v, " has no JSON form (only finite numbers)");
+  Value out;
+  out.kind = Kind::Number;
+  out.number = v;
+  return out;
+}
+
+Value Value::of_bool(bool v) {
+  Value out;
+  out.kind = Kind::Bool;
+  out.boolean = v;
+  return out;
+}
+
+Value Value::of_null() {
+  Value out;
+  out.kind = Kind::Null;
   return out;
 }
 
@@ -108,9 +134,11 @@ class Parser {
     } else if (c == '"') {
       v = Value::of_string(string());
     } else if (c == '-' || (c >= '0' && c <= '9')) {
-      v = Value::of_integer(integer());
+      v = number();
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      v = literal();
     } else {
-      error("unexpected '", c, "' where a value should start (only objects, arrays, strings and integers)");
+      error("unexpected '", c, "' where a value should start");
     }
     v.offset = start;
     return v;
@@ -148,27 +176,63 @@ class Parser {
     }
   }
 
-  int64_t integer() {
-    const bool negative = peek() == '-';
-    if (negative) ++pos_;
+  // true, false or null, spelled exactly.
+  Value literal() {
+    for (const auto& [word, value] : {std::pair<std::string_view, Value>{"true", Value::of_bool(true)},
+                                      {"false", Value::of_bool(false)}, {"null", Value::of_null()}}) {
+      if (text_.substr(pos_, word.size()) == word) {
+        pos_ += word.size();
+        return value;
+      }
+    }
+    error("unexpected '", text_[pos_], "' where a value should start");
+  }
+
+  // JSON's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, checked
+  // here; then an Integer (no fraction, no exponent) or a Number.
+  Value number() {
+    const size_t start = pos_;
+    auto digits = [&] {
+      const size_t from = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      return pos_ - from;
+    };
+    if (peek() == '-') ++pos_;
     if (peek() < '0' || peek() > '9') error("expected a digit");
     if (peek() == '0' && pos_ + 1 < text_.size() && text_[pos_ + 1] >= '0' && text_[pos_ + 1] <= '9')
       error("leading zeros are not allowed");
-    // Accumulate as a negative number: its range includes INT64_MIN.
-    int64_t v = 0;
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
-      const int d = text_[pos_] - '0';
-      if (v < (INT64_MIN + d) / 10) error("integer out of the 64-bit range");
-      v = v * 10 - d;
+    digits();
+    bool is_integer = true;
+    if (pos_ < text_.size() && text_[pos_] == '.') {
       ++pos_;
+      is_integer = false;
+      if (digits() == 0) error("expected a digit after '.'");
     }
-    if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E'))
-      error("only integers are supported");
-    if (!negative) {
-      if (v == INT64_MIN) error("integer out of the 64-bit range");
-      v = -v;
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      is_integer = false;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (digits() == 0) error("expected a digit in the exponent");
     }
-    return v;
+    const char* first = text_.data() + start;
+    const char* last = text_.data() + pos_;
+    if (is_integer) {
+      int64_t v = 0;
+      const auto [end, ec] = std::from_chars(first, last, v);
+      if (ec != std::errc() || end != last) at(start).error("integer out of the 64-bit range");
+      return Value::of_integer(v);
+    }
+    double v = 0;
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || end != last || !std::isfinite(v))
+      at(start).error("number out of the range of a double");
+    return Value::of_number(v);
+  }
+
+  // This parser, moved back to `pos` (for errors that name where a token starts).
+  Parser& at(size_t pos) {
+    pos_ = pos;
+    return *this;
   }
 
   unsigned hex4() {
@@ -258,7 +322,19 @@ void dump_string(std::string& out, const std::string& s) {
   out += '"';
 }
 
-bool is_scalar(const Value& v) { return v.kind == Kind::Integer || v.kind == Kind::String; }
+bool is_scalar(const Value& v) { return v.kind != Kind::Array && v.kind != Kind::Object; }
+
+// The shortest text that reads back as the same double, marked as a Number:
+// "1.0" rather than "1", so it does not come back as an Integer.
+void dump_number(std::string& out, double v) {
+  LUCID_CHECK(std::isfinite(v), "json: ", v, " has no JSON form (only finite numbers)");
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  LUCID_CHECK(ec == std::errc(), "json: cannot format ", v);
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+}
 
 bool all_scalars(const std::vector<Value>& values) {
   for (const auto& v : values)
@@ -270,7 +346,10 @@ void dump_value(std::string& out, const Value& v, int indent) {
   const std::string pad(static_cast<size_t>(indent + 2), ' ');
   switch (v.kind) {
     case Kind::Integer: out += std::to_string(v.integer); break;
+    case Kind::Number: dump_number(out, v.number); break;
     case Kind::String: dump_string(out, v.string); break;
+    case Kind::Bool: out += v.boolean ? "true" : "false"; break;
+    case Kind::Null: out += "null"; break;
     case Kind::Array:
       if (all_scalars(v.array)) {  // [1, 2] on one line: one merge per line in the file
         out += '[';

@@ -1,7 +1,9 @@
 #pragma once
-// A minimal JSON reader/writer for tokenizer files, not a general JSON library.
+// A small JSON reader/writer for lucid's own files (tokenizers, trainer_state.json),
+// not a general JSON library.
 //
-//   Value          an integer, string, array or object (keys kept in file order)
+//   Value          an integer, number, string, bool, null, array or object
+//                  (keys kept in file order)
 //   parse(text)    text -> Value; errors name the source and the byte offset
 //   dump(value)    Value -> text (arrays of scalars on one line, readable diffs)
 //   read_file      parse a file
@@ -10,8 +12,14 @@
 //
 // Supported: objects, arrays, strings (escapes \" \\ \/ \b \f \n \r \t and
 // \uXXXX incl. surrogate pairs, decoded to UTF-8; other bytes are kept as they
-// are, so a string may hold any bytes), and 64-bit integers. Not supported:
-// fractions, exponents, true/false/null -- tokenizer files never need them.
+// are, so a string may hold any bytes), true, false, null, and numbers.
+// Numbers are kept exact: one without a fraction or exponent is an Integer
+// (64-bit; beyond that range is an error, never a rounded double), one with
+// either is a Number (a double, parsed with correct rounding; out of the
+// double range is an error). The writer prints a Number in the shortest form
+// that reads back to the same double, always with a '.' or an exponent (1.0,
+// not 1), so Integer and Number survive a round trip; NaN and infinities have
+// no JSON form and are refused.
 
 #include <cstddef>
 #include <cstdint>
@@ -22,20 +30,25 @@
 
 namespace lucid::data::text::json {
 
-enum class Kind { Integer, String, Array, Object };
+enum class Kind { Integer, Number, String, Bool, Null, Array, Object };
 
 const char* kind_name(Kind kind);
 
 struct Value {
   Kind kind = Kind::Integer;
   int64_t integer = 0;
+  double number = 0;    // Kind::Number
+  bool boolean = false; // Kind::Bool
   std::string string;
   std::vector<Value> array;
   std::vector<std::pair<std::string, Value>> object;  // in file order
   size_t offset = 0;  // where the value starts in the parsed text, for errors
 
   static Value of_integer(int64_t v);
+  static Value of_number(double v);  // refuses NaN and infinities
   static Value of_string(std::string v);
+  static Value of_bool(bool v);
+  static Value of_null();
   static Value of_array(std::vector<Value> v);
   static Value of_object(std::vector<std::pair<std::string, Value>> v);
 
