@@ -3,6 +3,7 @@
 #include <lucid/data/dataset.h>                  // Example, Dataset, sample_generator, SampleScope
 #include <lucid/data/transforms/transforms.h>    // Image pipeline: Compose, ToTensor, Normalize, ...
 #include <lucid/data/image_decode.h>             // decode_image, read_image (stb_image)
+#include <lucid/data/image_encode.h>             // encode_png, write_png (stb_image_write)
 #include <lucid/data/datasets/idx.h>             // read_idx, parse_idx
 #include <lucid/data/datasets/mnist.h>           // MNIST, FashionMNIST
 #include <lucid/data/datasets/cifar10.h>         // CIFAR10

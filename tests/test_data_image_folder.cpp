@@ -27,7 +27,7 @@ Image pattern(int64_t h, int64_t w, int64_t c) {
   return im;
 }
 
-void write_png(const std::string& path, const Image& im) {
+void save_png(const std::string& path, const Image& im) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   REQUIRE(stbi_write_png(path.c_str(), int(im.width), int(im.height), int(im.channels),
                          im.pixels.data(), int(im.width * im.channels)));
@@ -50,7 +50,7 @@ TEST_CASE("PNG round trip keeps every byte for gray, gray+alpha, RGB and RGBA") 
   for (int64_t c = 1; c <= 4; ++c) {
     CAPTURE(c);
     Image im = pattern(5, 7, c);
-    write_png(dir / ("p" + std::to_string(c) + ".png"), im);
+    save_png(dir / ("p" + std::to_string(c) + ".png"), im);
     Image got = read_image(dir / ("p" + std::to_string(c) + ".png"));
     CHECK(got.height == 5);
     CHECK(got.width == 7);
@@ -62,13 +62,13 @@ TEST_CASE("PNG round trip keeps every byte for gray, gray+alpha, RGB and RGBA") 
 TEST_CASE("ColorMode converts: gray to RGB repeats, RGBA to RGB drops alpha, RGB to gray") {
   TempDir dir;
   Image gray = pattern(3, 4, 1);
-  write_png(dir / "g.png", gray);
+  save_png(dir / "g.png", gray);
   Image rgb = read_image(dir / "g.png", ColorMode::RGB);
   REQUIRE(rgb.channels == 3);
   for (int64_t i = 0; i < 12; ++i)
     for (int64_t c = 0; c < 3; ++c) CHECK(rgb.pixels[size_t(i * 3 + c)] == gray.pixels[size_t(i)]);
   Image rgba = pattern(3, 4, 4);
-  write_png(dir / "a.png", rgba);
+  save_png(dir / "a.png", rgba);
   Image dropped = read_image(dir / "a.png", ColorMode::RGB);
   REQUIRE(dropped.channels == 3);
   CHECK(dropped.at(2, 3, 1) == rgba.at(2, 3, 1));
@@ -112,7 +112,7 @@ TEST_CASE("undecodable, empty, missing and huge images are Errors naming the fil
   CHECK_THROWS_WITH_AS(read_image(dir / "none.png"), doctest::Contains(none.c_str()),
                        lucid::Error);
   // A valid header over a body cut short: stb_image's reason is in the message.
-  write_png(dir / "ok.png", pattern(16, 16, 3));
+  save_png(dir / "ok.png", pattern(16, 16, 3));
   auto bytes = read_bytes(dir / "ok.png");
   bytes.resize(bytes.size() - 30);
   CHECK_THROWS_WITH_AS(decode_image(bytes.data(), bytes.size(), "cut.png"),
@@ -141,10 +141,10 @@ TEST_CASE("undecodable, empty, missing and huge images are Errors naming the fil
 TEST_CASE("ImageFolder sorts classes bytewise, labels by folder, mixes formats and channel counts") {
   TempDir dir;
   // "Bee" < "ant" < "zebra" bytewise (uppercase first), as Python's sorted().
-  write_png(dir / "zebra/2.png", pattern(6, 5, 1));                 // gray
-  write_png(dir / "zebra/1.png", pattern(6, 5, 4));                 // RGBA
-  write_png(dir / "ant/nested/x.png", pattern(6, 5, 3));            // subfolders count
-  write_png(dir / "Bee/b.PNG", pattern(6, 5, 2));                   // any case
+  save_png(dir / "zebra/2.png", pattern(6, 5, 1));                 // gray
+  save_png(dir / "zebra/1.png", pattern(6, 5, 4));                 // RGBA
+  save_png(dir / "ant/nested/x.png", pattern(6, 5, 3));            // subfolders count
+  save_png(dir / "Bee/b.PNG", pattern(6, 5, 2));                   // any case
   Image rgb = pattern(6, 5, 3);
   const std::string bmp = dir / "Bee/a.bmp", jpg = dir / "ant/a.jpg";
   REQUIRE(stbi_write_bmp(bmp.c_str(), 5, 6, 3, rgb.pixels.data()));
@@ -178,7 +178,7 @@ TEST_CASE("ImageFolder errors: missing root, no classes, empty class, undecodabl
                        lucid::Error);
   CHECK_THROWS_WITH_AS(ImageFolder(dir.path().string()), doctest::Contains("has no class folders"),
                        lucid::Error);
-  write_png(dir / "cat/1.png", pattern(4, 4, 3));
+  save_png(dir / "cat/1.png", pattern(4, 4, 3));
   std::filesystem::create_directories(dir.path() / "dog");
   write_bytes(dir / "dog/readme.txt", {'x'});
   const std::string empty_class =
