@@ -1,5 +1,6 @@
 #include <lucid/data/dataloader.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -54,6 +55,15 @@ DataLoader::~DataLoader() {
 
 size_t DataLoader::size() const {
   return detail::num_batches(sampler_->size(), options_.batch_size(), options_.drop_last());
+}
+
+std::vector<size_t> DataLoader::batch_indices(uint64_t epoch, size_t batch) const {
+  LUCID_CHECK(batch < size(), "DataLoader.batch_indices: batch ", batch, " of an epoch of ", size(), " batches");
+  const std::vector<size_t> order = sampler_->indices(seed_, epoch);
+  const size_t first = batch * options_.batch_size();
+  const size_t last = std::min(order.size(), first + options_.batch_size());
+  return std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(first),
+                             order.begin() + static_cast<std::ptrdiff_t>(last));
 }
 
 uint64_t DataLoader::epoch() const {

@@ -6,7 +6,7 @@
 //   DataLoaderOptions   batch_size, shuffle, sampler, drop_last, num_workers,
 //                       prefetch_factor, collate, pin_memory, device, seed
 //   DataLoader          for (Example& batch : loader) ...; size() batches per epoch;
-//                       epoch / set_epoch; state_dict / load_state_dict
+//                       epoch / set_epoch; batch_indices; state_dict / load_state_dict
 //
 //   auto loader = data::DataLoader(dataset, data::DataLoaderOptions(64).shuffle(true).num_workers(2));
 //   for (int e = 0; e < 10; ++e)
@@ -145,6 +145,10 @@ class DataLoader {
   const Dataset& dataset() const { return *dataset_; }
   const Sampler& sampler() const { return *sampler_; }
   const DataLoaderOptions& options() const { return options_; }
+
+  // The dataset indices of batch `batch` of `epoch`, as the loop loads them:
+  // what a report about one bad batch names (a non-finite loss, a crash).
+  std::vector<size_t> batch_indices(uint64_t epoch, size_t batch) const;
 
   // {epoch, batches_served, seed}: see "Resuming" above.
   StateDict state_dict() const;
