@@ -257,6 +257,16 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
 
 size_t tape_size() { return g_tape.entries.size(); }
 
+std::vector<std::pair<std::string, size_t>> tape_op_counts() {
+  std::unordered_map<std::string, size_t> counts;
+  for (const Entry& e : g_tape.entries) ++counts[e.name];
+  std::vector<std::pair<std::string, size_t>> out(counts.begin(), counts.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  return out;
+}
+
 void clear_tape() {
   g_tape.entries.clear();
   g_tape.freed.clear();

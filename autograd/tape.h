@@ -23,6 +23,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lucid/autograd/grad_mode.h>
@@ -67,6 +68,9 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
 //   #0 matmul  inputs: [4, 3] (leaf), [3, 2]  outputs: [4, 2]  saved: [4, 3], [3, 2]
 size_t tape_size();
 void dump_tape(std::ostream& os);
+// How many entries of each op this thread's tape holds, most frequent first
+// (ties by name): what a leak detector names when the tape keeps growing.
+std::vector<std::pair<std::string, size_t>> tape_op_counts();
 void clear_tape();  // drop everything this thread recorded
 
 }  // namespace lucid::autograd
