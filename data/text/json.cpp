@@ -300,41 +300,7 @@ class Parser {
 
 // ---- writer ---------------------------------------------------------------
 
-void dump_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;  // bytes >= 0x80 are written as they are
-        }
-    }
-  }
-  out += '"';
-}
-
 bool is_scalar(const Value& v) { return v.kind != Kind::Array && v.kind != Kind::Object; }
-
-// The shortest text that reads back as the same double, marked as a Number:
-// "1.0" rather than "1", so it does not come back as an Integer.
-void dump_number(std::string& out, double v) {
-  LUCID_CHECK(std::isfinite(v), "json: ", v, " has no JSON form (only finite numbers)");
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  LUCID_CHECK(ec == std::errc(), "json: cannot format ", v);
-  std::string_view text(buf, static_cast<size_t>(end - buf));
-  out += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
-}
 
 bool all_scalars(const std::vector<Value>& values) {
   for (const auto& v : values)
@@ -346,8 +312,8 @@ void dump_value(std::string& out, const Value& v, int indent) {
   const std::string pad(static_cast<size_t>(indent + 2), ' ');
   switch (v.kind) {
     case Kind::Integer: out += std::to_string(v.integer); break;
-    case Kind::Number: dump_number(out, v.number); break;
-    case Kind::String: dump_string(out, v.string); break;
+    case Kind::Number: out += format_number(v.number); break;
+    case Kind::String: append_quoted(out, v.string); break;
     case Kind::Bool: out += v.boolean ? "true" : "false"; break;
     case Kind::Null: out += "null"; break;
     case Kind::Array:
@@ -372,7 +338,7 @@ void dump_value(std::string& out, const Value& v, int indent) {
       out += "{\n";
       for (size_t i = 0; i < v.object.size(); ++i) {
         out += pad;
-        dump_string(out, v.object[i].first);
+        append_quoted(out, v.object[i].first);
         out += ": ";
         dump_value(out, v.object[i].second, indent + 2);
         out += i + 1 < v.object.size() ? ",\n" : "\n";
@@ -383,6 +349,46 @@ void dump_value(std::string& out, const Value& v, int indent) {
 }
 
 }  // namespace
+
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {  // other control characters may not appear raw
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;  // bytes >= 0x80 (UTF-8, or any bytes) as they are
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string quote(std::string_view s) {
+  std::string out;
+  append_quoted(out, s);
+  return out;
+}
+
+std::string format_number(double v) {
+  LUCID_CHECK(std::isfinite(v), "json: ", v, " has no JSON form (only finite numbers)");
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // the shortest round-trip form
+  LUCID_CHECK(ec == std::errc(), "json: cannot format ", v);
+  std::string text(buf, end);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";  // a Number, not an Integer
+  return text;
+}
 
 Value parse(std::string_view text, const std::string& source) { return Parser(text, source).document(); }
 

@@ -6,6 +6,8 @@
 //                  (keys kept in file order)
 //   parse(text)    text -> Value; errors name the source and the byte offset
 //   dump(value)    Value -> text (arrays of scalars on one line, readable diffs)
+//   quote          a string as a JSON string literal
+//   format_number  a double as the shortest JSON number that reads back the same
 //   read_file      parse a file
 //   write_file     write atomically: a temp file renamed over the target
 //   member/expect  typed access that reports "file: byte N: ..." on a mismatch
@@ -60,6 +62,16 @@ struct Value {
 // truncated text, nesting deeper than 64, or trailing garbage.
 Value parse(std::string_view text, const std::string& source);
 std::string dump(const Value& value);
+
+// `s` as a JSON string literal, spelled as Python's json and Rust's serde_json
+// write it: '"' and '\\' escaped, control characters as \b \t \n \f \r or
+// \u00XX, every other byte as it is (UTF-8 passes through).
+std::string quote(std::string_view s);
+void append_quoted(std::string& out, std::string_view s);
+// The shortest text that reads back as the same double, with ".0" added where
+// it would read as an integer ("1.0", "1e+16", "0.1", "-0.0"). Raises for NaN
+// and infinities, which JSON cannot hold.
+std::string format_number(double v);
 
 Value read_file(const std::string& path);
 // Writes `path`.tmp, then renames it over `path`: a failed save leaves any
