@@ -12,6 +12,7 @@
 #include <lucid/kernels/storage.h>
 #include <lucid/kernels/tensor.h>
 #include <lucid/kernels/thread_pool.h>
+#include <lucid/kernels/version.h>
 
 #include <lucid/autograd/grad_mode.h>
 #include <lucid/autograd/tape.h>
