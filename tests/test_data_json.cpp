@@ -101,7 +101,8 @@ TEST_CASE("json: malformed text names the source and the byte offset") {
   fails_with("[+1]", "unexpected '+'");
   fails_with("[-]", "expected a digit");
   fails_with("[NaN]", "unexpected 'N'");
-  fails_with("[\"\\q\"]", "f.json: byte 3: unknown escape '\\q'");
+  fails_with("[\"\\q\"]", "f.json: byte 3: unknown escape \\'q'");
+  fails_with("[\xef]", "f.json: byte 1: unexpected byte 0xef where a value should start");  // shown as hex
   fails_with("[\"\\ud800x\"]", "high surrogate not followed");
   fails_with("[\"\\udc00\"]", "lone low surrogate");
   fails_with("[\"a\nb\"]", "raw control character");

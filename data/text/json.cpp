@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include <lucid/data/text/utf8.h>
 #include <lucid/kernels/error.h>
@@ -87,6 +88,16 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
+// A byte of the input as an error message shows it: 'x' when printable ASCII,
+// else its hex value (the message stays valid UTF-8 whatever the input).
+std::string shown(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "byte 0x%02x", u);
+  return buf;
+}
+
 // Recursive descent over the text; every error carries the byte offset.
 class Parser {
  public:
@@ -95,7 +106,7 @@ class Parser {
   Value document() {
     Value v = value(0);
     skip_space();
-    if (pos_ != text_.size()) error("unexpected '", text_[pos_], "' after the end of the document");
+    if (pos_ != text_.size()) error("unexpected ", shown(text_[pos_]), " after the end of the document");
     return v;
   }
 
@@ -117,7 +128,7 @@ class Parser {
   }
 
   void expect_char(char c) {
-    if (peek() != c) error("expected '", c, "' but found '", text_[pos_], "'");
+    if (peek() != c) error("expected '", c, "' but found ", shown(text_[pos_]));
     ++pos_;
   }
 
@@ -138,7 +149,7 @@ class Parser {
     } else if (c == 't' || c == 'f' || c == 'n') {
       v = literal();
     } else {
-      error("unexpected '", c, "' where a value should start");
+      error("unexpected ", shown(c), " where a value should start");
     }
     v.offset = start;
     return v;
@@ -149,11 +160,12 @@ class Parser {
     Value v = Value::of_object({});
     skip_space();
     if (peek() == '}') return ++pos_, v;
+    std::unordered_set<std::string> keys;  // a hash set: a header of 100k keys parses in linear time
     for (;;) {
       skip_space();
       if (peek() != '"') error("expected a string key");
       std::string key = string();
-      if (v.find(key)) error("duplicate key \"", key, "\"");
+      if (!keys.insert(key).second) error("duplicate key ", quote(key));
       skip_space();
       expect_char(':');
       v.object.emplace_back(std::move(key), value(depth + 1));
@@ -185,7 +197,7 @@ class Parser {
         return value;
       }
     }
-    error("unexpected '", text_[pos_], "' where a value should start");
+    error("unexpected ", shown(text_[pos_]), " where a value should start");
   }
 
   // JSON's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, checked
@@ -288,7 +300,7 @@ class Parser {
           append_utf8(out, cp);
           break;
         }
-        default: --pos_; error("unknown escape '\\", e, "'");
+        default: --pos_; error("unknown escape \\", shown(e));
       }
     }
   }

@@ -46,6 +46,16 @@ struct Value {
   std::vector<std::pair<std::string, Value>> object;  // in file order
   size_t offset = 0;  // where the value starts in the parsed text, for errors
 
+  // Declared here, defined after the class: clang 14 with libstdc++ 12 in
+  // C++20 mode cannot define them implicitly for a type that holds
+  // std::pair<std::string, Value> (a cycle through the constexpr ~vector).
+  Value();
+  ~Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+
   static Value of_integer(int64_t v);
   static Value of_number(double v);  // refuses NaN and infinities
   static Value of_string(std::string v);
@@ -57,6 +67,13 @@ struct Value {
   // The member named `key`, or nullptr (also when this is not an object).
   const Value* find(std::string_view key) const;
 };
+
+inline Value::Value() = default;
+inline Value::~Value() = default;
+inline Value::Value(const Value&) = default;
+inline Value::Value(Value&&) noexcept = default;
+inline Value& Value::operator=(const Value&) = default;
+inline Value& Value::operator=(Value&&) noexcept = default;
 
 // Throws lucid::Error "<source>: byte <offset>: <what>" for malformed or
 // truncated text, nesting deeper than 64, or trailing garbage.

@@ -61,4 +61,13 @@ std::string describe_code_point(char32_t cp) {
   return out + "' (" + hex + ")";
 }
 
+size_t invalid_utf8_at(std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80) ++pos;  // ASCII, the common case
+    else if (!next_code_point(text, pos)) return pos;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace lucid::data::text

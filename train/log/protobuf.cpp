@@ -89,9 +89,7 @@ ProtoWriter& ProtoWriter::packed_int_field(uint32_t field, std::span<const int64
 }
 
 bool is_valid_utf8(std::string_view s) {
-  for (size_t pos = 0; pos < s.size();)
-    if (!data::text::next_code_point(s, pos)) return false;  // strict: see data/text/utf8.h
-  return true;
+  return data::text::invalid_utf8_at(s) == std::string_view::npos;  // strict: see data/text/utf8.h
 }
 
 }  // namespace lucid::train::log
