@@ -1,44 +1,79 @@
 #!/usr/bin/env bash
-# Fuzz the file readers with libFuzzer: the IDX parser (fuzz/fuzz_idx.cpp) and
-# stb_image decoding (fuzz/fuzz_image.cpp).
+# Fuzz the file readers with libFuzzer: the IDX parser (fuzz/fuzz_idx.cpp),
+# stb_image decoding (fuzz/fuzz_image.cpp), the safetensors reader and writer
+# (fuzz/fuzz_safetensors.cpp) and the JSON reader and writer (fuzz/fuzz_json.cpp).
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g.  scripts/fuzz.sh          (30 s each)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g.  scripts/fuzz.sh          (30 s each, all four)
 #                                                   scripts/fuzz.sh 300 idx  (one target)
+#                                                   scripts/fuzz.sh 20 safetensors json
 #
 # Needs clang++ with libFuzzer (Debian: clang-14, libclang-rt-14-dev). Compiles
-# the lucid sources the targets need straight into build-fuzz/ with
-# -fsanitize=fuzzer,address,undefined (objects are reused on later runs unless a
-# source or header changed), writes
-# a small seed corpus (valid IDX files, tiny PNG/JPEG/BMP/TGA) with
-# fuzz/write_seeds.cpp, then runs each target for SECONDS. The corpus grows in
-# build-fuzz/corpus/<target>/; a crashing input is saved as
-# build-fuzz/crash-<hash> and the script exits non-zero. Reproduce one with
+# the lucid sources the chosen targets need (and no others: json needs two
+# files) straight into build-fuzz/ with -fsanitize=fuzzer,address,undefined
+# (objects are reused on later runs unless a source or header changed), writes
+# a small seed corpus (valid IDX files, tiny PNG/JPEG/BMP/TGA, valid safetensors
+# files, JSON documents) and token dictionaries with fuzz/write_seeds.cpp, then
+# runs each target for SECONDS. The corpus grows in build-fuzz/corpus/<target>/;
+# a crashing input is saved as build-fuzz/crash-<hash> and the script exits
+# non-zero. Reproduce one with
 #   build-fuzz/fuzz_idx build-fuzz/crash-<hash>
-# Not part of CI (it is a search, not a test).
+# Not part of CI's test run (it is a search, not a test).
+#
+# FUZZ_CXXFLAGS adds flags to every compile, before lucid's include path (so
+# -I<dir> can try a changed header); objects built with other flags are rebuilt.
 set -euo pipefail
 
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(idx image)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(idx image safetensors json)
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build-fuzz
 CXX=${CXX_FUZZ:-$(command -v clang++ || command -v clang++-14)}
 [[ -x "$CXX" ]] || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
-STB=$(dirname "$(find /usr/include /usr/local/include -name stb_image.h -print -quit)")
 
-mkdir -p "$OUT/include" "$OUT/obj" "$OUT/corpus/idx" "$OUT/corpus/image"
+# The lucid sources each target links (its own fuzz/fuzz_<target>.cpp aside).
+core_sources() { (cd "$ROOT" && find kernels autograd -name '*.cpp' -not -path 'kernels/cuda/*' | sort); }
+# The part of kernels/ and autograd/ that Tensor's own methods reach (tensor.cpp
+# calls ops, the ops their CPU kernels): 16 files of 34, so that CI builds the
+# safetensors target quickly. A file missing here fails the link with an
+# undefined symbol; linking with -Wl,-Map=map.txt lists the objects taken.
+tensor_sources() {
+  printf '%s\n' kernels/{dtype,factory,no_cuda,philox,shape,storage,tensor,thread_pool}.cpp \
+    kernels/cpu/{copy,elementwise,reduce}.cpp autograd/tape.cpp autograd/ops/{elementwise,inplace,reduce,view}.cpp
+}
+sources_for() {
+  case $1 in
+    idx) core_sources; echo data/datasets/idx.cpp ;;
+    image) core_sources; echo data/image_decode.cpp ;;
+    safetensors) tensor_sources; printf '%s\n' train/safetensors.cpp train/file_io.cpp data/text/json.cpp data/text/utf8.cpp ;;
+    json) printf '%s\n' data/text/json.cpp data/text/utf8.cpp ;;
+    *) echo "fuzz.sh: unknown target '$1' (idx, image, safetensors, json)" >&2; return 1 ;;
+  esac
+}
+for t in "${TARGETS[@]}"; do sources_for "$t" > /dev/null; done
+
+STB=$(dirname "$(find /usr/include /usr/local/include -name stb_image.h -print -quit)")
+mkdir -p "$OUT/include" "$OUT/obj"
+for t in idx image safetensors json; do mkdir -p "$OUT/corpus/$t"; done
 [[ -e "$OUT/include/lucid" ]] || ln -s "$ROOT" "$OUT/include/lucid"
 
-FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -I"$OUT/include" -I"$STB")
+read -ra EXTRA <<< "${FUZZ_CXXFLAGS:-}"
+# kernels/version.cpp takes the version CMake passes it, from project(lucid VERSION ...).
+VERSION=$(sed -n 's/^project(lucid VERSION \([0-9.]*\).*/\1/p' "$ROOT/CMakeLists.txt")
+FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined "${EXTRA[@]}"
+       -DLUCID_VERSION_STRING="\"$VERSION\"" -I"$OUT/include" -I"$STB")
 LIB_FLAGS=("${FLAGS[@]}" -fsanitize=fuzzer-no-link,address,undefined)
+# Objects built with other flags (or another compiler) are stale.
+if [[ "$(cat "$OUT/obj/flags" 2>/dev/null)" != "$CXX ${LIB_FLAGS[*]}" ]]; then
+  rm -f "$OUT"/obj/*.o
+  echo "$CXX ${LIB_FLAGS[*]}" > "$OUT/obj/flags"
+fi
 
-# The library part the IDX target needs (tensors and their ops), and the two readers.
-mapfile -t SOURCES < <(cd "$ROOT" && find kernels autograd -name '*.cpp' | sort;
-                       echo data/datasets/idx.cpp; echo data/image_decode.cpp)
+mapfile -t SOURCES < <(for t in "${TARGETS[@]}"; do sources_for "$t"; done | sort -u)
 # The newest header: an object older than it (or than its source) is rebuilt.
-NEWEST_H=$(cd "$ROOT" && ls -t $(find kernels autograd data -name '*.h') | head -1)
+NEWEST_H=$(cd "$ROOT" && ls -t $(find kernels autograd data train -name '*.h') | head -1)
 export CXX OUT ROOT NEWEST_H
 export LIB_FLAGS_STR="${LIB_FLAGS[*]}"
 echo "fuzz.sh: compiling ${#SOURCES[@]} sources with $CXX"
@@ -47,19 +82,23 @@ printf '%s\n' "${SOURCES[@]}" | xargs -P 2 -I{} bash -c \
   'src={}; obj=$OUT/obj/${src//\//_}.o
    [[ "$obj" -nt "$ROOT/$src" && "$obj" -nt "$ROOT/$NEWEST_H" ]] ||
      $CXX $LIB_FLAGS_STR -c "$ROOT/$src" -o "$obj"'
-rm -f "$OUT/liblucid_fuzz.a"
-ar rcs "$OUT/liblucid_fuzz.a" "$OUT"/obj/*.o
 
 "$CXX" "${FLAGS[@]}" "$ROOT/fuzz/write_seeds.cpp" -o "$OUT/write_seeds"
-"$OUT/write_seeds" "$OUT/corpus/idx" "$OUT/corpus/image"
+"$OUT/write_seeds" "$OUT/corpus"
 
 status=0
 for t in "${TARGETS[@]}"; do
   bin=$OUT/fuzz_$t
+  # An archive per target: the linker takes only the objects the target reaches.
+  mapfile -t objs < <(sources_for "$t" | while read -r src; do echo "$OUT/obj/${src//\//_}.o"; done)
+  rm -f "$OUT/lib_$t.a"
+  ar rcs "$OUT/lib_$t.a" "${objs[@]}"
   "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer,address,undefined "$ROOT/fuzz/fuzz_$t.cpp" \
-    "$OUT/liblucid_fuzz.a" -lz -pthread -o "$bin"
+    "$OUT/lib_$t.a" -lz -pthread -o "$bin"
+  dict=()
+  [[ -f "$OUT/corpus/$t.dict" ]] && dict=(-dict="$OUT/corpus/$t.dict")
   echo "fuzz.sh: running fuzz_$t for ${SECONDS_EACH}s"
   (cd "$OUT" && "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 \
-      -print_final_stats=1 "corpus/$t") || status=$?
+      -print_final_stats=1 "${dict[@]}" "corpus/$t") || status=$?
 done
 exit $status
