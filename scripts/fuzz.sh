@@ -17,7 +17,8 @@
 # a crashing input is saved as build-fuzz/crash-<hash> and the script exits
 # non-zero. Reproduce one with
 #   build-fuzz/fuzz_idx build-fuzz/crash-<hash>
-# Not part of CI's test run (it is a search, not a test).
+# CI runs the safetensors and JSON targets briefly (.ci/run); a long search is
+# for developers (scripts/fuzz.sh 3600 safetensors).
 #
 # FUZZ_CXXFLAGS adds flags to every compile, before lucid's include path (so
 # -I<dir> can try a changed header); objects built with other flags are rebuilt.
@@ -30,6 +31,20 @@ TARGETS=("$@")
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build-fuzz
+# Debian 12's packages for libFuzzer, installed when missing (as scripts/test.sh does).
+if [[ -z ${CXX_FUZZ:-} ]]; then
+  missing=()
+  for p in clang libclang-rt-14-dev libstb-dev zlib1g-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})) && command -v apt-get > /dev/null; then
+    echo "== installing: ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
 CXX=${CXX_FUZZ:-$(command -v clang++ || command -v clang++-14)}
 [[ -x "$CXX" ]] || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 
