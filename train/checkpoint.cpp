@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -21,9 +23,6 @@ namespace json = data::text::json;
 
 namespace {
 
-constexpr const char* kModelFile = "model.safetensors";
-constexpr const char* kOptimizerFile = "optimizer.safetensors";
-constexpr const char* kStateFile = "trainer_state.json";
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -49,8 +48,8 @@ std::string model_mismatch(const StateDict& want, const StateDict& got) {
 }  // namespace
 
 std::string step_dir_name(int64_t global_step) {
-  LUCID_CHECK(global_step >= 0 && global_step <= 99999999, "step_dir_name: global step ", global_step,
-              " is outside 0..99999999 (8 digits)");
+  LUCID_CHECK(global_step >= 0 && global_step <= kMaxCheckpointStep, "step_dir_name: global step ", global_step,
+              " is outside 0..", kMaxCheckpointStep, " (8 digits)");
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(global_step));
   return name;
@@ -95,7 +94,7 @@ void save_checkpoint(const std::string& dir, const TrainingObjects& objects, Tra
     write_file_durable(tmp + "/" + kModelFile, model_bytes);
     failpoint("checkpoint.after_model");
     write_file_durable(tmp + "/" + kOptimizerFile, optimizer_bytes);
-    write_file_durable(tmp + "/" + kStateFile, state_text);  // last: its presence marks a complete directory
+    write_file_durable(tmp + "/" + kTrainerStateFile, state_text);
     fsync_dir(tmp);
     failpoint("checkpoint.before_rename");
     LUCID_CHECK(::rename(tmp.c_str(), dir.c_str()) == 0, "save_checkpoint: cannot rename ", tmp, " to ", dir, " (",
@@ -111,19 +110,19 @@ void save_checkpoint(const std::string& dir, const TrainingObjects& objects, Tra
 bool is_complete_checkpoint(const std::string& dir) {
   std::error_code ec;
   return fs::is_directory(dir, ec) && fs::is_regular_file(fs::path(dir) / kModelFile, ec) &&
-         fs::is_regular_file(fs::path(dir) / kOptimizerFile, ec) && fs::is_regular_file(fs::path(dir) / kStateFile, ec);
+         fs::is_regular_file(fs::path(dir) / kOptimizerFile, ec) && fs::is_regular_file(fs::path(dir) / kTrainerStateFile, ec);
 }
 
 Checkpoint read_checkpoint(const std::string& dir) {
   std::error_code ec;
   LUCID_CHECK(fs::is_directory(dir, ec), "read_checkpoint: ", dir, " is not a directory");
-  for (const char* f : {kModelFile, kOptimizerFile, kStateFile})
+  for (const char* f : {kModelFile, kOptimizerFile, kTrainerStateFile})
     LUCID_CHECK(fs::is_regular_file(fs::path(dir) / f, ec), "read_checkpoint: ", dir, " has no ", f,
                 " (an incomplete or foreign directory)");
   Checkpoint c;
   c.dir = dir;
-  const std::string state_path = (fs::path(dir) / kStateFile).string();
-  c.state = trainer_state_from_json(json::parse(read_file_bytes(state_path, "read_checkpoint", 64 << 20), state_path),
+  const std::string state_path = (fs::path(dir) / kTrainerStateFile).string();
+  c.state = trainer_state_from_json(json::parse(read_file_bytes(state_path, "read_checkpoint", kMaxTrainerStateBytes), state_path),
                                     state_path);
   c.model = load_safetensors((fs::path(dir) / kModelFile).string());
   c.optimizer = load_safetensors((fs::path(dir) / kOptimizerFile).string());
@@ -147,38 +146,50 @@ void restore_checkpoint(const Checkpoint& c, const TrainingObjects& objects) {
   const std::string mismatch = model_mismatch(current_model, c.model.tensors);
   LUCID_CHECK(mismatch.empty(), who, "/", kModelFile, " does not fit the model:", mismatch);
 
-  // ---- snapshot, then apply in order; on failure put everything back ----
-  StateDict model_before;
-  for (const auto& item : current_model) model_before.insert(item.key(), item.value().clone());
-  const StateDict optimizer_before = objects.optimizer->state_dict();
-  const StateDict scheduler_before = objects.scheduler ? objects.scheduler.state_dict() : StateDict();
-  const StateDict loader_before = objects.loader->state_dict();
-  const GeneratorState generator_before = default_generator().get_state();
-
-  StateDict optimizer_state;
+  // ---- apply in order, keeping an undo step for each piece ----
+  // Each piece is snapshotted before it is loaded. If a load fails, every
+  // piece is put back, newest first, the failing one included (reloading its
+  // own snapshot into an object that refused the load is harmless), so the
+  // all-or-nothing promise does not depend on how each load_state_dict fails.
+  std::vector<std::function<void()>> undo;
+  auto apply = [&](std::function<void()> load, std::function<void()> put_back) {
+    undo.push_back(std::move(put_back));
+    load();
+  };
+  // The checkpoint's tensors are CPU tensors: each goes to the device (and
+  // stays in the dtype) of the model's entry it replaces.
+  StateDict model_state;
+  for (const auto& item : c.model.tensors)
+    model_state.insert(item.key(), item.value().to(current_model[item.key()].device()));
+  StateDict optimizer_state;  // Optimizer::load_state_dict moves buffers to each parameter's device
   for (const auto& item : c.state.optimizer_hyper) optimizer_state.insert(item.key(), item.value());
   for (const auto& item : c.optimizer.tensors) optimizer_state.insert(item.key(), item.value());
-  int applied = 0;
   try {
-    objects.model->load_state_dict(c.model.tensors);  // 1. model
-    ++applied;
-    objects.optimizer->load_state_dict(optimizer_state);  // 2. optimizer
-    ++applied;
-    if (objects.scheduler) objects.scheduler.load_state_dict(c.state.scheduler_state);  // 3. scheduler
-    ++applied;
-    // 4. counters belong to the caller (global_step, best: in c.state)
-    objects.loader->load_state_dict(c.state.loader_state);  // 5. loader position
-    ++applied;
-    default_generator().set_state(c.state.generator);  // 6. generators
+    StateDict model_before;  // 1. model
+    for (const auto& item : current_model) model_before.insert(item.key(), item.value().clone());
+    apply([&] { objects.model->load_state_dict(model_state); },
+          [&, before = std::move(model_before)] { objects.model->load_state_dict(before); });
+    apply([&] { objects.optimizer->load_state_dict(optimizer_state); },  // 2. optimizer
+          [&, before = objects.optimizer->state_dict()] { objects.optimizer->load_state_dict(before); });
+    if (objects.scheduler)  // 3. scheduler
+      apply([&] { objects.scheduler.load_state_dict(c.state.scheduler_state); },
+            [&, before = objects.scheduler.state_dict()] { objects.scheduler.load_state_dict(before); });
+    // 4. the counters (global step, best score) are the caller's: they are in c.state
+    apply([&] { objects.loader->load_state_dict(c.state.loader_state); },  // 5. loader position
+          [&, before = objects.loader->state_dict()] { objects.loader->load_state_dict(before); });
+    apply([&] { default_generator().set_state(c.state.generator); },  // 6. generators
+          [before = default_generator().get_state()] { default_generator().set_state(before); });
   } catch (const std::exception& e) {
-    // Roll back what was applied, newest first; these loads put back what
-    // the same objects produced a moment ago.
-    if (applied >= 4) objects.loader->load_state_dict(loader_before);
-    if (applied >= 3 && objects.scheduler) objects.scheduler.load_state_dict(scheduler_before);
-    if (applied >= 2) objects.optimizer->load_state_dict(optimizer_before);
-    if (applied >= 1) objects.model->load_state_dict(model_before);
-    default_generator().set_state(generator_before);
-    throw Error(detail::str_cat(who, ": ", e.what(), " (nothing was changed)"));
+    std::string failed_undo;
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      try {
+        (*it)();
+      } catch (const std::exception& u) {
+        failed_undo += std::string("; putting a piece back failed too: ") + u.what();
+      }
+    }
+    throw Error(detail::str_cat(who, ": ", e.what(),
+                                failed_undo.empty() ? " (nothing was changed)" : failed_undo));
   }
 }
 

@@ -25,12 +25,13 @@
 // start) or a complete one; the previous checkpoints are never touched.
 //
 // Restore order: model, optimizer, scheduler, counters, loader position,
-// generators (principle 3 of lucid: each later piece may depend on the earlier
-// ones, e.g. the optimizer's state on the model's parameters). Everything is
-// read and validated first (file format, format version, optimizer and
-// scheduler types, the model's keys, shapes and dtypes); if applying still
-// fails part way (a shape the optimizer refuses), every object is put back as
-// it was, so a failed restore changes nothing.
+// generators (each later piece may depend on the earlier ones, e.g. the
+// optimizer's state on the model's parameters). Everything is read and
+// validated first (file format, format version, optimizer and scheduler
+// types, the model's keys, shapes and dtypes); if applying still fails part
+// way (a shape the optimizer refuses), every object is put back as it was, so
+// a failed restore changes nothing. Tensors go to the device of what they
+// replace: a checkpoint saved on a GPU restores on the CPU and the other way.
 
 #include <functional>
 #include <string>
@@ -64,19 +65,30 @@ struct TrainingObjects {
   data::DataLoader* loader = nullptr;   // the training loader
 };
 
+// The files of a checkpoint directory.
+inline constexpr const char* kModelFile = "model.safetensors";
+inline constexpr const char* kOptimizerFile = "optimizer.safetensors";
+inline constexpr const char* kTrainerStateFile = "trainer_state.json";
+inline constexpr uint64_t kMaxTrainerStateBytes = uint64_t(64) << 20;  // a larger one is not lucid's
+
+// The largest step a checkpoint name holds: 8 digits.
+inline constexpr int64_t kMaxCheckpointStep = 99999999;
 // "step-00000938": the directory name of a checkpoint taken after global_step steps.
 std::string step_dir_name(int64_t global_step);
+
+// What save_checkpoint takes from somewhere other than the live objects: the
+// loader position and generator state as they were before a step, to save
+// "the state before the step" once that step has started.
+struct CaptureOverrides {
+  std::optional<StateDict> loader_state;
+  std::optional<GeneratorState> generator;
+};
 
 // Writes the checkpoint of `objects` into directory `dir` (which must not
 // exist yet; its parent must), atomically as described above. `state` gives
 // the run's counters, metrics, best score and config; its optimizer, scheduler,
 // loader and generator fields are filled in from `objects` and
-// default_generator(), except a non-empty loader_state and a `generator`
-// passed in `capture_overrides` (used to save the state *before* a step).
-struct CaptureOverrides {
-  std::optional<StateDict> loader_state;
-  std::optional<GeneratorState> generator;
-};
+// default_generator(), or from `overrides` where those are set.
 void save_checkpoint(const std::string& dir, const TrainingObjects& objects, TrainerState state,
                      const CaptureOverrides& overrides = {});
 

@@ -139,7 +139,7 @@ StateDict state_from_json(const Value& object, const std::string& what, const st
       int64_t n = 1;
       for (const Value& s : json::member(v, "shape", Kind::Array, source).array) {
         const int64_t size = json::expect(s, Kind::Integer, name + ".shape", source).integer;
-        if (size < 0 || (size > 0 && n > kMaxJsonElements / size))
+        if (size < 0 || size > kMaxJsonElements || (size > 0 && n > kMaxJsonElements / size))
           json::fail(source, s, name + ": shape too large or negative for a JSON state entry");
         n *= size;
         shape.push_back(size);

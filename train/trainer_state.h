@@ -5,7 +5,9 @@
 //   {
 //     "format_version": 1,
 //     "lucid_version": "0.1.0",
-//     "reason": "epoch_end",              why it was saved (see SaveReason)
+//     "reason": "epoch_end",              why it was saved: every_n_steps, epoch_end, end,
+//                                         stop, interrupted, non_finite_loss (for people;
+//                                         nothing reads it back)
 //     "wall_time": 1765142400.25,         when (Unix seconds)
 //     "global_step": 938,                 optimizer steps taken
 //     "epoch": 2,                         the loader's epoch, running or next (0-based)
@@ -15,7 +17,7 @@
 //     "optimizer": {"type": "AdamW", "param_groups": {"param_groups.0.lr": 0.006, ...}},
 //     "scheduler": {"type": "OneCycleLR", "state": {"last_epoch": 938, ...}},   or null
 //     "dataloader": {"epoch": 2, "batches_served": 0, "seed": 0},
-//     "generators": {"default": {"seed": "67280421310721", "offset": 5120}},
+//     "generators": {"default": {"seed": "67280421310721", "offset": "5120"}},
 //     "config": {...}                     the run's full configuration, as given
 //   }
 //
@@ -23,8 +25,8 @@
 // optimizer.safetensors; its hyper-parameters (the state_dict entries under
 // "param_groups.") live here, under the same names, in state_json.h's exact
 // forms. lucid has one default generator for every device (CUDA draws are made
-// from it too: see the README), so "generators" holds one; the seed is a
-// decimal string because it is an unsigned 64-bit number.
+// from it too: see the README), so "generators" holds one; its seed and offset
+// are decimal strings because they are unsigned 64-bit numbers.
 
 #include <cstdint>
 #include <optional>
