@@ -12,9 +12,10 @@ namespace fs = std::filesystem;
 namespace json = data::text::json;
 
 std::optional<int64_t> parse_step_dir(const std::string& name) {
-  if (name.size() != 13 || name.rfind("step-", 0) != 0) return std::nullopt;
+  constexpr std::string_view prefix = "step-";  // then 8 digits, as step_dir_name writes them
+  if (name.size() != prefix.size() + 8 || name.rfind(prefix, 0) != 0) return std::nullopt;
   int64_t step = 0;
-  for (size_t i = 5; i < name.size(); ++i) {
+  for (size_t i = prefix.size(); i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return std::nullopt;
     step = step * 10 + (name[i] - '0');
   }
@@ -40,8 +41,8 @@ std::string read_pointer(const std::string& path) {
 std::optional<double> saved_score(const std::string& dir, const std::string& monitor) {
   if (monitor.empty()) return std::nullopt;
   try {
-    const std::string path = dir + "/trainer_state.json";
-    const TrainerState s = trainer_state_from_json(json::parse(read_file_bytes(path, "ModelCheckpoint", 64 << 20), path), path);
+    const std::string path = dir + "/" + kTrainerStateFile;
+    const TrainerState s = trainer_state_from_json(json::parse(read_file_bytes(path, "ModelCheckpoint", kMaxTrainerStateBytes), path), path);
     if (const double* v = s.metric(monitor)) return *v;
   } catch (const Error&) {
   }
@@ -63,36 +64,57 @@ ModelCheckpoint::ModelCheckpoint(const std::string& logdir, ModelCheckpointOptio
   LUCID_CHECK(!ec && fs::is_directory(dir_, ec), "ModelCheckpoint: cannot create ", dir_, " (",
               ec ? ec.message() : "not a directory", ")");
 
-  // Crash leftovers: a .old directory whose replacement never completed goes
-  // back; then every .tmp and .old directory is removed.
-  std::vector<fs::path> leftovers;
-  for (const auto& entry : fs::directory_iterator(dir_)) {
-    const std::string name = entry.path().filename().string();
-    for (const char* suffix : {".tmp", ".old", ".del"})
-      if (name.size() > 4 && name.ends_with(suffix)) leftovers.push_back(entry.path());
-  }
-  std::sort(leftovers.begin(), leftovers.end());
-  for (const fs::path& p : leftovers) {
-    const std::string name = p.filename().string();
-    const fs::path target = p.parent_path() / name.substr(0, name.size() - 4);
-    if (name.ends_with(".old") && !is_complete_checkpoint(target.string()) && is_complete_checkpoint(p.string())) {
-      fs::remove_all(target, ec);
-      fs::rename(p, target, ec);
-      LUCID_CHECK(!ec, "ModelCheckpoint: cannot move ", p.string(), " back to ", target.string(), " (", ec.message(), ")");
-      cleaned_.push_back(p.string() + " (moved back: its replacement never completed)");
-      continue;
-    }
-    fs::remove_all(p, ec);
-    LUCID_CHECK(!ec, "ModelCheckpoint: cannot remove the partial checkpoint ", p.string(), " (", ec.message(), ")");
-    cleaned_.push_back(p.string());
-  }
-  if (!cleaned_.empty()) fsync_dir(dir_);
+  cleaned_ = recover_checkpoints(dir_);
 
   for (const auto& entry : fs::directory_iterator(dir_)) {
     const auto step = parse_step_dir(entry.path().filename().string());
     if (step && is_complete_checkpoint(entry.path().string()))
       scores_[*step] = saved_score(entry.path().string(), options_.monitor());
   }
+}
+
+std::vector<std::string> recover_checkpoints(const std::string& dir) {
+  std::vector<std::string> report;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return report;
+  // Only names lucid writes: step-XXXXXXXX.{tmp,old,del}, nonfinite-step-XXXXXXXX.tmp,
+  // last.tmp and best.tmp. Anything else in the directory is left alone.
+  std::vector<fs::path> leftovers;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "last.tmp" || name == "best.tmp") {
+      leftovers.push_back(entry.path());
+      continue;
+    }
+    if (name.size() < 4) continue;
+    const std::string stem = name.substr(0, name.size() - 4), suffix = name.substr(name.size() - 4);
+    const bool step_stem = parse_step_dir(stem).has_value();
+    const bool nonfinite_stem = stem.rfind("nonfinite-", 0) == 0 && parse_step_dir(stem.substr(10)).has_value();
+    if ((step_stem && (suffix == ".tmp" || suffix == ".old" || suffix == ".del")) || (nonfinite_stem && suffix == ".tmp"))
+      leftovers.push_back(entry.path());
+  }
+  std::sort(leftovers.begin(), leftovers.end());
+  for (const fs::path& p : leftovers) {
+    const std::string name = p.filename().string();
+    const std::string suffix = name.substr(name.size() - 4);
+    const fs::path target = p.parent_path() / name.substr(0, name.size() - 4);
+    if (suffix == ".old" && !is_complete_checkpoint(target.string()) && is_complete_checkpoint(p.string())) {
+      // A checkpoint moved aside to be replaced, whose replacement never
+      // completed: it is still the checkpoint of its step.
+      fs::remove_all(target, ec);
+      fs::rename(p, target, ec);
+      LUCID_CHECK(!ec, "ModelCheckpoint: cannot move ", p.string(), " back to ", target.string(), " (", ec.message(), ")");
+      report.push_back("moved " + p.string() + " back: its replacement never completed");
+      continue;
+    }
+    fs::remove_all(p, ec);
+    LUCID_CHECK(!ec, "ModelCheckpoint: cannot remove ", p.string(), " (", ec.message(), ")");
+    report.push_back(suffix == ".del"   ? "removed " + p.string() + ": a delete was interrupted"
+                     : suffix == ".old" ? "removed " + p.string() + ": its replacement is complete"
+                                        : "removed a partial checkpoint left by an interrupted save: " + p.string());
+  }
+  if (!report.empty()) fsync_dir(dir);
+  return report;
 }
 
 std::optional<std::string> latest_checkpoint(const std::string& dir) {
@@ -118,7 +140,41 @@ std::optional<std::string> ModelCheckpoint::best_checkpoint() const {
 }
 
 void ModelCheckpoint::restore_best(const BestScore& best) {
-  if (best.metric == best_.metric && best.mode == best_.mode) best_ = best;
+  if (best.metric != best_.metric || best.mode != best_.mode) return;
+  best_ = best;
+  // The pointer follows the restored score (it may name an abandoned checkpoint).
+  if (!best_.checkpoint.empty() && is_complete_checkpoint(dir_ + "/" + best_.checkpoint))
+    write_file_atomic(dir_ + "/best", best_.checkpoint + "\n");
+}
+
+std::vector<std::string> ModelCheckpoint::abandon_after(int64_t step) {
+  std::vector<std::string> moved;
+  std::string to;
+  for (auto it = scores_.upper_bound(step); it != scores_.end();) {
+    if (to.empty()) {  // abandoned-after-step-00000600/, or .1, .2 ... if that exists
+      to = dir_ + "/abandoned-after-" + step_dir_name(step);
+      for (int n = 1; fs::exists(to); ++n) to = dir_ + "/abandoned-after-" + step_dir_name(step) + "." + std::to_string(n);
+      fs::create_directories(to);
+    }
+    const std::string name = step_dir_name(it->first);
+    std::error_code ec;
+    fs::rename(dir_ + "/" + name, to + "/" + name, ec);
+    LUCID_CHECK(!ec, "ModelCheckpoint: cannot move ", dir_, "/", name, " to ", to, " (", ec.message(), ")");
+    moved.push_back(to + "/" + name);
+    it = scores_.erase(it);
+  }
+  if (moved.empty()) return moved;
+  fsync_dir(dir_);
+  const std::string kept = step_dir_name(step);
+  if (is_complete_checkpoint(dir_ + "/" + kept)) write_file_atomic(dir_ + "/last", kept + "\n");
+  else std::filesystem::remove(dir_ + "/last");
+  if (best_.global_step > step) {  // a best from the abandoned run is not this run's
+    best_.score.reset();
+    best_.global_step = -1;
+    best_.checkpoint.clear();
+    std::filesystem::remove(dir_ + "/best");
+  }
+  return moved;
 }
 
 bool ModelCheckpoint::step_due(int64_t global_step) const {
@@ -172,6 +228,7 @@ std::string ModelCheckpoint::save(const TrainingObjects& objects, TrainerState s
 
   best_ = best;
   scores_[state.global_step] = score;
+  last_saved_step_ = state.global_step;
   write_file_atomic(dir_ + "/last", name + "\n");
   if (best_.checkpoint == name) write_file_atomic(dir_ + "/best", name + "\n");
   apply_retention();
@@ -199,7 +256,7 @@ void ModelCheckpoint::apply_retention() {
     });
   }
   std::vector<int64_t> keep(ranked.begin(), ranked.begin() + std::min<int64_t>(k, int64_t(ranked.size())));
-  if (options_.save_last() && !steps.empty()) keep.push_back(*std::max_element(steps.begin(), steps.end()));
+  if (options_.save_last() && last_saved_step_ >= 0) keep.push_back(last_saved_step_);
   if (k > 0 && best_.global_step >= 0 && scores_.count(best_.global_step)) keep.push_back(best_.global_step);
   bool removed = false;
   for (int64_t step : steps) {

@@ -28,15 +28,13 @@
 //                    checkpoint before any validation has no score and ranks last
 //   save_top_k       keep the k best (by monitor; without one, the k newest);
 //                    -1 keeps all, 0 keeps none but `last` (with save_last)
-//   save_last        always keep the newest checkpoint, whatever its rank
+//   save_last        always keep the checkpoint saved last, whatever its rank
 // The best score is saved in every checkpoint (trainer_state.json "best") and
 // restore_best() puts it back after a resume, so a resumed run does not
 // forget which checkpoint was best.
 //
-// At construction, partial directories left by a crash during a save (*.tmp)
-// or a delete (*.del) are removed, and listed in cleaned() for the caller to report; a previous
-// checkpoint moved aside while being replaced (*.old) is moved back if the
-// replacement never completed.
+// At construction, recover_checkpoints() deals with what a crash left (see
+// below) and cleaned() lists what it did, for the caller to report.
 
 #include <cstdint>
 #include <map>
@@ -86,7 +84,14 @@ class ModelCheckpoint {
   const BestScore& best() const { return best_; }
   // After a resume: the best score saved in the checkpoint (its metric and
   // mode must be this one's, else it is ignored, as a new monitor starts afresh).
+  // Call it after abandon_after.
   void restore_best(const BestScore& best);
+  // After resuming from the checkpoint of `step`: the checkpoints of later
+  // steps belong to a run that went on past that point, a future this run will
+  // not have (as the logs of those steps are purged). They are moved, whole,
+  // into abandoned-after-step-XXXXXXXX/ (never deleted: they may be someone's
+  // work); `last` points at `step` again. Returns where they went.
+  std::vector<std::string> abandon_after(int64_t step);
 
   bool step_due(int64_t global_step) const;
   bool epoch_due(int64_t epochs_done) const;
@@ -107,10 +112,18 @@ class ModelCheckpoint {
   std::vector<std::string> cleaned_;
   BestScore best_;
   std::map<int64_t, std::optional<double>> scores_;  // step -> monitored value, every complete checkpoint
+  int64_t last_saved_step_ = -1;  // what save_last keeps: the step this object saved last
 };
 
 // The step of a "step-XXXXXXXX" directory name, or nullopt for any other name.
 std::optional<int64_t> parse_step_dir(const std::string& name);
+
+// What a crash may leave in a checkpoints directory, dealt with: a save cut
+// short (step-X.tmp, nonfinite-step-X.tmp, last.tmp, best.tmp) and a delete
+// cut short (step-X.del) are removed; a checkpoint moved aside to be replaced
+// (step-X.old) is moved back if its replacement is not complete, else removed.
+// Nothing else in the directory is touched. Returns one line per entry.
+std::vector<std::string> recover_checkpoints(const std::string& checkpoints_dir);
 
 // The newest complete checkpoint in a checkpoints directory (<logdir>/checkpoints):
 // the `last` pointer when it names a complete one, else the newest complete
