@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,7 +93,9 @@ void fsync_dir(const std::string& dir) {
 }
 
 std::string read_file_bytes(const std::string& path, const char* who, uint64_t max_bytes) {
-  FileHandle file(path, O_RDONLY, who);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer before the check
+  // below refuses it (for a regular file the flag changes nothing).
+  FileHandle file(path, O_RDONLY | O_NONBLOCK, who);
   struct stat st {};
   LUCID_CHECK(::fstat(file.fd(), &st) == 0, who, ": ", path, ": cannot stat (", std::strerror(errno), ")");
   LUCID_CHECK(S_ISREG(st.st_mode), who, ": ", path, ": not a regular file");
@@ -109,6 +112,18 @@ std::string read_file_bytes(const std::string& path, const char* who, uint64_t m
     done += static_cast<size_t>(n);
   }
   return bytes;
+}
+
+DirLock::DirLock(const std::string& dir, const char* who)
+    : file_(dir + "/.lock", O_RDWR | O_CREAT, who) {
+  if (::flock(file_.fd(), LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    const ssize_t n = ::pread(file_.fd(), pid, sizeof pid - 1, 0);
+    LUCID_CHECK(false, who, ": ", dir, " is in use by another process (pid ",
+                n > 0 ? std::string(pid, static_cast<size_t>(n)) : std::string("?"), ")");
+  }
+  const std::string mine = std::to_string(::getpid());
+  if (::ftruncate(file_.fd(), 0) == 0) (void)::pwrite(file_.fd(), mine.data(), mine.size(), 0);
 }
 
 void RecordFile::open(const std::string& path, int extra_flags, const char* who) {

@@ -12,6 +12,7 @@
 //                        a cap (so /dev/zero or a FIFO cannot exhaust memory)
 //   RecordFile           a log that grows by whole records only (TensorBoard
 //                        events, JSON lines), whatever a failed write leaves
+//   DirLock              one training process per log directory (flock)
 //
 // Why fsync twice: rename() is atomic, but only the data and the directory
 // entry being on disk make it durable. Without the file's fsync the rename can
@@ -19,7 +20,7 @@
 // without the directory's fsync the rename itself can be lost.
 //
 // Errors are lucid::Error naming the path and the system's reason, e.g.
-//   "write_file_atomic: /logs/last: cannot open for writing (Permission denied)".
+//   "write_file_atomic: /logs/last.tmp: cannot open (Permission denied)".
 
 #include <cstddef>
 #include <cstdint>
@@ -85,6 +86,21 @@ class RecordFile {
   FileHandle file_;      // fd() < 0 once closed
   uint64_t size_ = 0;    // bytes of whole records: where a failed write is cut back to
   bool broken_ = false;  // a failed write could not be cut back: refuse more
+};
+
+// An exclusive lock on a directory, held while the object lives: flock() on
+// `<dir>/.lock`, which holds the owner's pid for the message another process
+// gets. The kernel releases it when the process dies, SIGKILL included, so a
+// crash never leaves a stale lock behind.
+class DirLock {
+ public:
+  // Raises "<who>: <dir> is in use by another process (pid N)" when taken.
+  DirLock(const std::string& dir, const char* who);
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  FileHandle file_;
 };
 
 // Default cap of read_file_bytes: 16 GiB.

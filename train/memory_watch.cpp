@@ -65,8 +65,8 @@ std::optional<LeakReport> MemoryWatch::observe(int64_t step, int64_t allocated, 
     r.to = tape;
     const double per_step = static_cast<double>(r.to - r.from) / static_cast<double>(s.run_steps);
     r.message = detail::str_cat(
-        "memory watch: the autograd tape has grown at every step since step ", r.since_step, " (from ", r.from, " to ",
-        r.to, " entries in ", s.run_steps, " steps, ", per_step, " per step; allocated on ", device_, ": ",
+        "memory watch: the autograd tape has grown steadily since step ", r.since_step, " (never shrinking: from ",
+        r.from, " to ", r.to, " entries in ", s.run_steps, " steps, ", per_step, " per step; allocated on ", device_, ": ",
         mib(allocated), "). The op recorded most is ", top,
         ". Something that requires grad is kept from step to step, so each step's graph stays recorded. "
         "The classic cause is a running total of the loss, `total_loss = total_loss + loss`: "
@@ -80,8 +80,8 @@ std::optional<LeakReport> MemoryWatch::observe(int64_t step, int64_t allocated, 
     r.from = s.run_start_value;
     r.to = allocated;
     r.message = detail::str_cat(
-        "memory watch: allocated memory on ", device_, " has grown at every step since step ", r.since_step,
-        " (from ", mib(r.from), " to ", mib(r.to), " in ", s.run_steps, " steps) while the autograd tape stayed at ",
+        "memory watch: allocated memory on ", device_, " has grown steadily since step ", r.since_step,
+        " (never falling: from ", mib(r.from), " to ", mib(r.to), " in ", s.run_steps, " steps) while the autograd tape stayed at ",
         tape, " entries (most: ", top, "). Tensors are kept from step to step: a list of outputs or losses, "
         "a cache keyed by step, a .grad never cleared. Keep plain numbers (.item()) or release them.");
   }
