@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace lucid::testing {
 
 class ChildProcess {
@@ -24,21 +26,26 @@ class ChildProcess {
   // `env`: extra "NAME=value" entries on top of this process's environment.
   ChildProcess(std::vector<std::string> argv, std::string log_path, std::vector<std::string> env = {})
       : log_path_(std::move(log_path)) {
+    // Everything the child needs is built before fork(): between fork and exec
+    // a child of a threaded process may only make async-signal-safe calls (no
+    // allocation: another thread may have held the allocator's lock).
+    for (char** e = environ; *e; ++e) env.push_back(*e);  // after the extra entries: getenv finds those first
+    std::vector<char*> args, envp;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     pid_ = ::fork();
     if (pid_ == 0) {
-      const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {
-        ::dup2(fd, 1);
+        ::dup2(fd, 1);  // dup2 clears O_CLOEXEC on the copies
         ::dup2(fd, 2);
-        ::close(fd);
       }
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
+      ::execve(args[0], args.data(), envp.data());
       ::_exit(127);
     }
+    if (fd >= 0) ::close(fd);
   }
   ~ChildProcess() {
     if (pid_ > 0 && !done_) {

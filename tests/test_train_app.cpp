@@ -162,18 +162,39 @@ TEST_CASE("--print-config shows the resolved settings; --eval-only reproduces th
 TEST_CASE("a non-finite loss stops the run before the update, with the sample indices and the state before") {
   TempDir dir;
   const std::string logdir = dir / "run";
-  // SGD at an absurd learning rate without clipping: the loss overflows within a few steps.
-  Result r = run(plus(small(logdir), {"--optimizer", "sgd", "--lr", "1e12", "--grad-clip", "0", "--epochs", "3"}), dir);
+  // SGD at an absurd learning rate without clipping: the loss overflows within
+  // a few steps. fashion-cnn, so BatchNorm's buffers (which the failing forward
+  // pass changes) are part of "the state before"; a checkpoint after every step
+  // gives that state to compare with.
+  const std::vector<std::string> args = {"--recipe", "fashion-cnn", "--train-samples", "256", "--val-samples", "64",
+                                         "--batch-size", "32", "--epochs", "2", "--workers", "0", "--logdir", logdir,
+                                         "--progress", "lines", "--optimizer", "sgd", "--lr", "1e12", "--grad-clip",
+                                         "0", "--checkpoint-every-steps", "1", "--save-top-k", "-1"};
+  Result r = run(args, dir);
   INFO(r.out);
   CHECK(r.code == 3);
   std::smatch m;
   REQUIRE(std::regex_search(r.out, m, std::regex("non-finite loss .* at step (\\d+) .*training sample indices \\[([0-9, ]+)\\]")));
   const std::string step = m[1], indices = m[2];
   CHECK(std::count(indices.begin(), indices.end(), ',') == 31);  // a batch of 32
-  const std::string saved = logdir + "/checkpoints/nonfinite-" + train::step_dir_name(std::stoll(step) - 1);
+  const int64_t before = std::stoll(step) - 1;
+  REQUIRE(before >= 1);
+  const std::string saved = logdir + "/checkpoints/nonfinite-" + train::step_dir_name(before);
+  const std::string regular = logdir + "/checkpoints/" + train::step_dir_name(before);
   REQUIRE(train::is_complete_checkpoint(saved));
-  CHECK(train::read_checkpoint(saved).state.reason == "non_finite_loss");
-  // The saved state is the one before the step: resuming it reproduces the same failure.
+  REQUIRE(train::is_complete_checkpoint(regular));
+  // The same state as the checkpoint saved after the previous step: every
+  // parameter, buffer and optimizer buffer, the loader position and the generator.
+  CHECK(train::read_file_bytes(saved + "/model.safetensors", "t") ==
+        train::read_file_bytes(regular + "/model.safetensors", "t"));
+  CHECK(train::read_file_bytes(saved + "/optimizer.safetensors", "t") ==
+        train::read_file_bytes(regular + "/optimizer.safetensors", "t"));
+  const train::TrainerState a = train::read_checkpoint(saved).state, b = train::read_checkpoint(regular).state;
+  CHECK(a.reason == "non_finite_loss");
+  CHECK(a.generator.offset == b.generator.offset);
+  CHECK(read_int(a.loader_state, "batches_served", "t") == read_int(b.loader_state, "batches_served", "t"));
+  CHECK(read_int(a.loader_state, "epoch", "t") == read_int(b.loader_state, "epoch", "t"));
+  // Resumed, it reproduces the same failure at the same step with the same samples.
   const Result again = run({"--resume", saved, "--logdir", dir / "again"}, dir, "again.log");
   INFO(again.out);
   CHECK(again.code == 3);

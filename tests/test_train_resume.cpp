@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -229,6 +230,56 @@ TEST_CASE("SIGKILL in the middle of a checkpoint save: the previous one survives
     CHECK_FALSE(fs::exists(partial));
     check_same(final_state(logdir), reference(2));
   }
+}
+
+TEST_CASE("SIGTERM: the step finishes, a checkpoint is saved, exit 143; the resume ends bit-identical") {
+  TempDir dir;
+  const std::string logdir = dir / "run";
+  const auto args = with(train_args(logdir, 2, 6), {"--checkpoint-every-steps", "3"});
+  {
+    ChildProcess child(args, dir / "term.log");
+    REQUIRE(child.wait_until([&] { return fs::exists(logdir + "/checkpoints/last"); }, std::chrono::seconds(600)));
+    child.kill(SIGTERM);
+    const int status = child.wait();
+    INFO(child.log());
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+    CHECK(child.log().find("(SIGTERM); saved") != std::string::npos);
+  }
+  const std::string resumed =
+      run_ok({LUCID_TRAIN_EXE, "--resume", "auto", "--logdir", logdir, "--progress", "lines"}, dir / "resume.log");
+  const std::string full = dir / "full";
+  run_ok(with(train_args(full, 0, 6), {"--checkpoint-every-steps", "3"}), dir / "full.log");
+  check_same(final_state(logdir, 6 * kStepsPerEpoch), final_state(full, 6 * kStepsPerEpoch));
+
+  // The logs hold every (tag, step) once: the killed run's points after its
+  // checkpoint were purged, and nothing was logged twice.
+  std::ifstream jsonl(logdir + "/scalars.jsonl");
+  std::set<std::pair<std::string, int64_t>> seen;
+  size_t lines = 0;
+  for (std::string line; std::getline(jsonl, line); ++lines) {
+    const auto v = data::text::json::parse(line, "scalars.jsonl");
+    CHECK(seen.insert({v.find("tag")->string, v.find("step")->integer}).second);
+  }
+  CHECK(lines == seen.size());
+  std::ifstream full_jsonl(full + "/scalars.jsonl");
+  size_t full_lines = 0;
+  for (std::string line; std::getline(full_jsonl, line);) ++full_lines;
+  CHECK(seen.size() == full_lines);  // the same points as the uninterrupted run
+}
+
+TEST_CASE("resuming an older checkpoint moves the newer ones aside and still ends bit-identical") {
+  TempDir dir;
+  const std::string logdir = dir / "run";
+  run_ok(with(train_args(logdir, 2), {"--checkpoint-every-steps", "4", "--save-top-k", "-1", "--stop-at-step", "16"}),
+         dir / "first.log");
+  const std::string old = logdir + "/checkpoints/" + train::step_dir_name(8);
+  REQUIRE(train::is_complete_checkpoint(old));
+  const std::string out = run_ok({LUCID_TRAIN_EXE, "--resume", old, "--progress", "lines"}, dir / "resume.log");
+  CHECK(out.find("moved a checkpoint of the run's abandoned future (after step 8) aside") != std::string::npos);
+  CHECK(train::is_complete_checkpoint(logdir + "/checkpoints/abandoned-after-" + train::step_dir_name(8) + "/" +
+                                      train::step_dir_name(12)));
+  check_same(final_state(logdir), reference(2));
 }
 
 #else

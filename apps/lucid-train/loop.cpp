@@ -30,9 +30,11 @@ namespace {
 // The first SIGINT/SIGTERM (Ctrl-C, a scheduler's preemption) asks the loop to
 // stop after the current step and save; a second one ends the process at once.
 std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the handler may only touch a lock-free atomic");
 extern "C" void on_stop_signal(int sig) {
   g_stop_signal.store(sig);
-  std::signal(sig, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C (or SIGTERM) ends the process at once
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -99,6 +101,44 @@ void histograms(const nn::Module& model, int64_t step, train::log::SummaryWriter
   }
 }
 
+// ---- when to save --------------------------------------------------------------------
+// The rules, in one place. After step S (inside the epoch's loop):
+//   - S is the last batch of its epoch: nothing is saved yet. Every save waits
+//     for the epoch's validation, so a checkpoint is always taken after all of
+//     its step's logging (which is what makes purging the logs from S + 1 on
+//     resume exact) and a resume never validates an epoch twice.
+//   - else, a signal arrived: save ("interrupted") and exit 128 + signal;
+//     S is --stop-at-step: save ("stop") and exit 0;
+//     every_n_steps is due: save ("every_n_steps").
+// After the epoch's validation (S is its last step): save once if any of
+// every_n_steps, every_n_epochs, the last epoch, --stop-at-step or a signal
+// asks for it ("end", "epoch_end", "stop", "interrupted"), then exit if a
+// signal or --stop-at-step asked.
+// A non-finite loss is its own case: the state before the step, saved apart.
+struct SavePlan {
+  const char* reason = nullptr;  // nullptr: no save
+  bool exit = false;
+};
+
+SavePlan plan_after_step(int64_t step, bool last_of_epoch, int signal, int64_t stop_at_step,
+                         const train::ModelCheckpoint& checkpoints) {
+  if (last_of_epoch) return {};
+  if (signal) return {"interrupted", true};
+  if (step == stop_at_step) return {"stop", true};
+  if (checkpoints.step_due(step)) return {"every_n_steps", false};
+  return {};
+}
+
+SavePlan plan_after_epoch(int64_t step, int64_t epochs_done, int64_t epochs, int signal, int64_t stop_at_step,
+                          const train::ModelCheckpoint& checkpoints) {
+  if (signal) return {"interrupted", true};
+  if (step == stop_at_step) return {epochs_done == epochs ? "end" : "stop", true};
+  if (epochs_done == epochs) return {"end", false};
+  if (checkpoints.epoch_due(epochs_done)) return {"epoch_end", false};
+  if (checkpoints.step_due(step)) return {"every_n_steps", false};
+  return {};
+}
+
 }  // namespace
 
 int run_training(const RunSetup& s) {
@@ -130,6 +170,9 @@ int run_training(const RunSetup& s) {
   LUCID_CHECK(train_loader.size() > 0, "lucid-train: ", r.train_set->size(), " training samples make no batch of ",
               c.batch_size, " (drop_last)");
   const int64_t steps_per_epoch = static_cast<int64_t>(train_loader.size());
+  LUCID_CHECK(c.epochs <= train::kMaxCheckpointStep / steps_per_epoch, "lucid-train: ", c.epochs, " epochs of ",
+              steps_per_epoch, " steps are more than the ", train::kMaxCheckpointStep,
+              " steps a checkpoint name holds");
   const int64_t total_steps = c.epochs * steps_per_epoch;
 
   // ---- optimizer, schedule, and what a checkpoint holds -------------------------------
@@ -138,16 +181,6 @@ int run_training(const RunSetup& s) {
   train::TrainingObjects objects{r.model.get(), optimizer.get(), {}, &train_loader};
   if (scheduler) objects.scheduler = train::scheduler_handle(*scheduler, scheduler_type(c));
 
-  train::ModelCheckpoint checkpoints(s.logdir, train::ModelCheckpointOptions()
-                                                   .every_n_steps(c.checkpoint_every_steps)
-                                                   .every_n_epochs(c.checkpoint_every_epochs)
-                                                   .monitor(r.monitor)
-                                                   .mode(r.mode)
-                                                   .save_top_k(c.save_top_k)
-                                                   .save_last(true));
-  for (const std::string& removed : checkpoints.cleaned())
-    std::printf("removed a partial checkpoint left by an interrupted save: %s\n", removed.c_str());
-
   // ---- resume: model, optimizer, scheduler, counters, loader, generators --------------
   int64_t global_step = 0;
   std::vector<std::pair<std::string, double>> metrics;  // the latest validation
@@ -155,11 +188,35 @@ int run_training(const RunSetup& s) {
     train::restore_checkpoint(*s.resume_from, objects);
     global_step = s.resume_from->state.global_step;
     metrics = s.resume_from->state.metrics;
+    const int64_t served = read_int(train_loader.state_dict(), "batches_served", "resume");
+    if (static_cast<int64_t>(train_loader.epoch()) >= c.epochs)
+      std::printf("resumed from %s: step %lld, the run is complete\n", s.resume_from->dir.c_str(),
+                  static_cast<long long>(global_step));
+    else
+      std::printf("resumed from %s: step %lld, epoch %lld, %lld of %lld batches done\n", s.resume_from->dir.c_str(),
+                  static_cast<long long>(global_step), static_cast<long long>(train_loader.epoch() + 1),
+                  static_cast<long long>(served), static_cast<long long>(steps_per_epoch));
+  }
+  if (s.flags.eval_only) {  // reads only: no checkpoint, log or image is written
+    const EvalResult e = evaluate(r, val_loader);
+    std::printf("eval-only at step %lld: val loss %.4f  val accuracy %.4f\n", static_cast<long long>(global_step),
+                e.loss, e.accuracy);
+    return 0;
+  }
+
+  train::ModelCheckpoint checkpoints(s.logdir, train::ModelCheckpointOptions()
+                                                   .every_n_steps(c.checkpoint_every_steps)
+                                                   .every_n_epochs(c.checkpoint_every_epochs)
+                                                   .monitor(r.monitor)
+                                                   .mode(r.mode)
+                                                   .save_top_k(c.save_top_k)
+                                                   .save_last(true));
+  for (const std::string& line : checkpoints.cleaned()) std::printf("%s\n", line.c_str());
+  if (s.resume_from) {
+    for (const std::string& moved : checkpoints.abandon_after(global_step))
+      std::printf("moved a checkpoint of the run's abandoned future (after step %lld) aside: %s\n",
+                  static_cast<long long>(global_step), moved.c_str());
     checkpoints.restore_best(s.resume_from->state.best);
-    std::printf("resumed from %s: step %lld, epoch %lld, batch %lld of %lld\n", s.resume_from->dir.c_str(),
-                static_cast<long long>(global_step), static_cast<long long>(train_loader.epoch() + 1),
-                static_cast<long long>(read_int(train_loader.state_dict(), "batches_served", "resume")),
-                static_cast<long long>(steps_per_epoch));
   }
   auto checkpoint_state = [&](const char* reason) {
     train::TrainerState st;
@@ -167,22 +224,18 @@ int run_training(const RunSetup& s) {
     st.global_step = global_step;
     st.epoch = static_cast<int64_t>(train_loader.epoch());
     st.metrics = metrics;
+    st.best = checkpoints.best();
     st.config = config_to_json(c);
     return st;
   };
 
-  if (s.flags.eval_only) {
-    const EvalResult e = evaluate(r, val_loader);
-    std::printf("eval-only at step %lld: val loss %.4f  val accuracy %.4f\n", static_cast<long long>(global_step),
-                e.loss, e.accuracy);
-    return 0;
-  }
-
   // ---- observability ----------------------------------------------------------------
-  // A resumed run hides the killed run's points after the checkpoint at step T
-  // (purge): from T + 1, since the points at T were logged before the
-  // checkpoint was taken and the resumed run does not log them again.
-  const std::optional<int64_t> purge = s.resume_from ? std::optional<int64_t>(global_step + 1) : std::nullopt;
+  // The logs are purged (TensorBoard's purge_step, and the JSONL likewise):
+  // a resumed run from its checkpoint's step T + 1 on, hiding what the killed
+  // run logged after the checkpoint (the points at T were logged before it,
+  // see "when to save"); a new run from step 0, hiding what a run killed
+  // before its first checkpoint left in this directory.
+  const int64_t purge = s.resume_from ? global_step + 1 : 0;
   train::log::SummaryWriter writer(s.logdir, train::log::SummaryWriterOptions().purge_step(purge));
   train::log::ScalarJsonlWriter jsonl((fs::path(s.logdir) / "scalars.jsonl").string(), purge);
   auto log_scalar = [&](const std::string& tag, double value) {
@@ -205,16 +258,22 @@ int run_training(const RunSetup& s) {
   std::signal(SIGTERM, on_stop_signal);
 
   const std::vector<Tensor> params = r.model->parameters();
+  const Tensor padding = scalar_tensor(-100, kInt64).to(s.device);  // targets that are not scored (charlm)
   EvalResult last_eval{NAN, NAN};
   int64_t trained_samples = 0;
   double train_seconds = 0;
-  auto stop_here = [&](const char* reason, const char* why) {
-    const std::string dir = checkpoints.save(objects, checkpoint_state(reason));
+  // Saves as `plan` says; true when the run must stop now.
+  auto follow = [&](const SavePlan& plan, int signal) {
+    if (!plan.reason) return false;
+    const std::string dir = checkpoints.save(objects, checkpoint_state(plan.reason));
+    if (!plan.exit) return false;
+    const char* why = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "--stop-at-step";
     progress.line(detail::str_cat("stopped after step ", global_step, " (", why, "); saved ", dir,
                                   "\ncontinue with: --resume auto --logdir ", s.logdir));
+    return true;
   };
   if (s.flags.stop_at_step >= 0 && global_step >= s.flags.stop_at_step) {
-    stop_here("stop", "--stop-at-step");
+    follow({"stop", true}, 0);
     return 0;
   }
 
@@ -223,13 +282,21 @@ int run_training(const RunSetup& s) {
   while (static_cast<int64_t>(train_loader.epoch()) < c.epochs) {
     const int64_t epoch = static_cast<int64_t>(train_loader.epoch());
     int64_t batch_index = read_int(train_loader.state_dict(), "batches_served", "loop");
+    // After a mid-epoch resume, the epoch's loss, accuracy and rate cover the
+    // batches this process trained (the model's bits do not depend on it).
     progress.start_epoch(epoch, batch_index);
     const auto epoch_start = Clock::now();
     int64_t epoch_samples = 0;
     Tensor epoch_right, epoch_counted;  // training accuracy, counted on the device (no sync per step)
-    bool stop_after_epoch = false;
     for (data::Example& batch : train_loader) {
+      // What "the state before the step" needs besides the optimizer and
+      // parameters, which this step changes only at optimizer->step(): the
+      // generator (Dropout draws in the forward pass) and the buffers
+      // (BatchNorm updates its running statistics in the forward pass).
       const GeneratorState generator_before = default_generator().get_state();
+      StateDict buffers_before;
+      for (const auto& item : r.model->named_buffers()) buffers_before.insert(item.key(), item.value().clone());
+
       optimizer->zero_grad();
       const Tensor logits = r.forward(batch.data);
       const Tensor loss = r.loss(logits, batch.target);
@@ -251,8 +318,13 @@ int run_training(const RunSetup& s) {
           params, c.grad_clip > 0 ? c.grad_clip : std::numeric_limits<double>::infinity());
       const double loss_value = loss.item<double>();  // the device is idle here: the norm has been read
       if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
-        // Save the state *before* this step (the loader gives this batch again,
-        // the generator draws the same dropout masks), so --resume on it reproduces the step.
+        // Save the state *before* this step: buffers put back, the loader
+        // giving this batch again, the generator drawing the same masks; so
+        // --resume on it reproduces the step.
+        {
+          NoGradGuard no_grad;
+          for (auto& item : r.model->named_buffers()) Tensor(item.value()).copy_(buffers_before[item.key()]);
+        }
         StateDict loader_state = train_loader.state_dict();
         loader_state.insert_or_assign("batches_served", state_int(batch_index));
         const std::string dir = checkpoints.dir() + "/nonfinite-" + train::step_dir_name(global_step);
@@ -278,7 +350,7 @@ int run_training(const RunSetup& s) {
       {
         NoGradGuard no_grad;
         const Tensor right = (logits.argmax(-1) == batch.target).sum();
-        const Tensor counted = (batch.target != scalar_tensor(-100, kInt64).to(s.device)).sum();
+        const Tensor counted = (batch.target != padding).sum();
         epoch_right = epoch_right.defined() ? epoch_right + right : right;
         epoch_counted = epoch_counted.defined() ? epoch_counted + counted : counted;
       }
@@ -294,23 +366,10 @@ int run_training(const RunSetup& s) {
         progress.line(leak->message);
         writer.add_text("memory/leak", leak->message, global_step);
       }
-      const bool last_of_epoch = batch_index == steps_per_epoch;
-      const bool epoch_save_follows =
-          last_of_epoch && (checkpoints.epoch_due(epoch + 1) || epoch + 1 == c.epochs || global_step == s.flags.stop_at_step);
-      if (checkpoints.step_due(global_step) && !epoch_save_follows)  // else saved after validation
-        checkpoints.save(objects, checkpoint_state("every_n_steps"));
-
-      if (const int sig = g_stop_signal.load()) {
-        stop_here("interrupted", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        return 128 + sig;
-      }
-      if (global_step == s.flags.stop_at_step) {
-        if (!last_of_epoch) {
-          stop_here("stop", "--stop-at-step");
-          return 0;
-        }
-        stop_after_epoch = true;  // at an epoch's end: validate and save at the boundary
-      }
+      const int signal = g_stop_signal.load();
+      if (follow(plan_after_step(global_step, batch_index == steps_per_epoch, signal, s.flags.stop_at_step, checkpoints),
+                 signal))
+        return signal ? 128 + signal : 0;
     }
 
     // ---- end of epoch: validation, logs, checkpoint --------------------------------
@@ -321,13 +380,15 @@ int run_training(const RunSetup& s) {
     last_eval = evaluate(r, val_loader);
     metrics = {{"val/accuracy", last_eval.accuracy}, {"val/loss", last_eval.loss}};
     const double rate = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
-    log_scalar("train/loss_epoch", train_loss);
-    if (epoch_counted.defined())  // with dropout and augmentation on, as it was trained
+    if (epoch_samples > 0) {  // a resume right at an epoch's end trained nothing of it here
+      log_scalar("train/loss_epoch", train_loss);
+      // with dropout and augmentation on, as it was trained
       log_scalar("train/accuracy", static_cast<double>(epoch_right.item<int64_t>()) /
                                        static_cast<double>(std::max<int64_t>(1, epoch_counted.item<int64_t>())));
+      log_scalar("perf/samples_per_sec", rate);
+    }
     log_scalar("val/loss", last_eval.loss);
     log_scalar("val/accuracy", last_eval.accuracy);
-    log_scalar("perf/samples_per_sec", rate);
     log_scalar("memory/allocated_mib", mib(memory_allocated(s.device)));
     log_scalar("memory/peak_mib", mib(max_memory_allocated(s.device)));
     log_scalar("memory/reserved_mib", mib(memory_reserved(s.device)));
@@ -341,14 +402,9 @@ int run_training(const RunSetup& s) {
     progress.line(summary);
     writer.flush();
     jsonl.flush();
-    const int64_t epochs_done = epoch + 1;
-    if (checkpoints.epoch_due(epochs_done) || epochs_done == c.epochs || stop_after_epoch)
-      checkpoints.save(objects, checkpoint_state(epochs_done == c.epochs ? "end" : "epoch_end"));
-    if (stop_after_epoch) {
-      progress.line(detail::str_cat("stopped after step ", global_step, " (--stop-at-step, at the end of epoch ",
-                                    epochs_done, "); continue with: --resume auto --logdir ", s.logdir));
-      return 0;
-    }
+    const int signal = g_stop_signal.load();
+    if (follow(plan_after_epoch(global_step, epoch + 1, c.epochs, signal, s.flags.stop_at_step, checkpoints), signal))
+      return signal ? 128 + signal : 0;
   }
 
   // ---- the end ----------------------------------------------------------------------
@@ -359,9 +415,9 @@ int run_training(const RunSetup& s) {
   if (train_seconds > 0)
     std::printf(", %.0f samples/s while training", static_cast<double>(trained_samples) / train_seconds);
   std::printf("\n");
-  if (best.score)
-    std::printf("best %s %.4f at step %lld (%s/%s)\n", best.metric.c_str(), *best.score,
-                static_cast<long long>(best.global_step), checkpoints.dir().c_str(), best.checkpoint.c_str());
+  if (const auto path = checkpoints.best_checkpoint(); best.score && path)
+    std::printf("best %s %.4f at step %lld (%s)\n", best.metric.c_str(), *best.score,
+                static_cast<long long>(best.global_step), path->c_str());
   if (!std::isnan(last_eval.accuracy))
     std::printf("%s %.4f (val loss %.4f) after %lld epochs\n", r.accuracy_name.c_str(), last_eval.accuracy,
                 last_eval.loss, static_cast<long long>(c.epochs));

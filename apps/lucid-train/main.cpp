@@ -10,12 +10,15 @@
 // directory. The training itself is loop.cpp.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 
 #include <lucid/lucid.h>
+#include <lucid/train/file_io.h>
 #include <lucid/train/model_checkpoint.h>
 
 #include "config.h"
@@ -105,39 +108,75 @@ int main(int argc, char** argv) {
       if (app.get_option(f.flag)->count() > 0) given.push_back(f.flag);
 
     // ---- a new run, or the one a checkpoint continues ---------------------------------
+    // Training takes the log directory's lock first (one process per
+    // directory), then recovers what a crash left in its checkpoints, then
+    // picks the checkpoint: so a replacement cut short by a kill is moved
+    // back before `--resume auto` looks for the newest checkpoint.
+    const bool training = !flags.eval_only && !flags.print_config;
+    std::vector<std::unique_ptr<train::DirLock>> locks;
+    std::vector<fs::path> locked;
+    auto prepare = [&](const std::string& dir) {
+      if (!training) return;
+      fs::create_directories(dir);
+      const fs::path canonical = fs::canonical(dir);
+      if (std::find(locked.begin(), locked.end(), canonical) != locked.end()) return;
+      locks.push_back(std::make_unique<train::DirLock>(dir, "lucid-train"));
+      locked.push_back(canonical);
+      for (const std::string& line : train::recover_checkpoints((fs::path(dir) / "checkpoints").string()))
+        std::printf("%s\n", line.c_str());
+    };
     std::string logdir = flags.logdir;
     std::optional<std::string> ckpt;
     if (flags.resume == "auto") {
       if (logdir.empty()) logdir = newest_run(cli.recipe);
-      if (!logdir.empty()) ckpt = checkpoint_in(logdir);
+      if (!logdir.empty()) {
+        prepare(logdir);
+        ckpt = train::latest_checkpoint((fs::path(logdir) / "checkpoints").string());
+      }
       if (!ckpt) std::printf("--resume auto: no checkpoint in %s; starting a new run\n",
                              logdir.empty() ? ("runs/" + cli.recipe + "-*").c_str() : logdir.c_str());
     } else if (!flags.resume.empty()) {
+      if (fs::is_directory(flags.resume) && !train::is_complete_checkpoint(flags.resume))
+        prepare(flags.resume);  // a log directory: recover it before looking for its newest checkpoint
       ckpt = checkpoint_in(flags.resume);
       LUCID_CHECK(ckpt.has_value(), "--resume ", flags.resume, ": no complete checkpoint there (a checkpoint "
                   "directory with model.safetensors, optimizer.safetensors and trainer_state.json, or a log "
                   "directory with checkpoints/)");
-      if (logdir.empty()) {
-        const fs::path dir = fs::path(*ckpt).parent_path();  // <logdir>/checkpoints
-        logdir = dir.filename() == "checkpoints" ? dir.parent_path().string() : dir.string();
+      const fs::path own = fs::path(*ckpt).parent_path();  // <logdir>/checkpoints, for checkpoints lucid made
+      if (logdir.empty()) logdir = own.filename() == "checkpoints" ? own.parent_path().string() : own.string();
+      if (training) {
+        // A resumed run writes into its log directory: the checkpoint's own, or one without a run.
+        std::error_code ec;
+        const fs::path dir = fs::path(logdir) / "checkpoints";
+        const auto other = train::latest_checkpoint(dir.string());
+        LUCID_CHECK(!other || fs::equivalent(own, dir, ec), "--resume ", *ckpt, " --logdir ", logdir,
+                    ": that log directory holds another run (", *other,
+                    "); resume into the checkpoint's own log directory, or into a new one");
       }
     }
     LUCID_CHECK(!flags.eval_only || ckpt, "--eval-only needs a checkpoint: --resume PATH or --resume auto");
 
     if (ckpt) {
       setup.resume_from = train::read_checkpoint(*ckpt);
-      const std::string source = *ckpt + "/trainer_state.json";
+      const std::string source = *ckpt + "/" + train::kTrainerStateFile;
       setup.config = config_from_json(setup.resume_from->state.config, source);
       resolve_config(setup.config);  // nothing left to fill in: checks the values a hand edit may have broken
       const std::string clash = contradictions(cli, setup.config, given);
       LUCID_CHECK(clash.empty(), "--resume: ", *ckpt, " was made with other settings than these flags:\n", clash,
                   "Drop them to continue that run, or start a new run in another --logdir.");
+      // A file the recipe made once for the run (charlm's tokenizer) follows it into a new log directory.
+      const fs::path run_dir = fs::path(*ckpt).parent_path().parent_path();
+      std::error_code ec;
+      if (training && fs::exists(run_dir / "tokenizer.json") && !fs::exists(fs::path(logdir) / "tokenizer.json")) {
+        fs::create_directories(logdir);
+        fs::copy_file(run_dir / "tokenizer.json", fs::path(logdir) / "tokenizer.json", ec);
+      }
     } else {
       setup.config = cli;
       resolve_config(setup.config);
       if (logdir.empty()) logdir = "runs/" + setup.config.recipe + "-" + now_stamp();
       const auto existing = train::latest_checkpoint((fs::path(logdir) / "checkpoints").string());
-      LUCID_CHECK(!existing || flags.print_config, "--logdir ", logdir, " already holds a run (", *existing,
+      LUCID_CHECK(!existing || !training, "--logdir ", logdir, " already holds a run (", *existing,
                   "): continue it with --resume auto, or choose another --logdir");
     }
     setup.logdir = logdir;
@@ -155,8 +194,10 @@ int main(int argc, char** argv) {
     std::printf("device: %s%s, %d threads, %lld loader workers\n", setup.device.str().c_str(),
                 setup.device.is_cpu() && flags.device == "auto" ? (" (no GPU: " + cuda::unavailable_reason() + ")").c_str() : "",
                 get_num_threads(), static_cast<long long>(flags.workers));
-    fs::create_directories(logdir);
-    json::write_file((fs::path(logdir) / "config.json").string(), config_to_json(setup.config));
+    if (!flags.eval_only) {
+      prepare(logdir);  // the directory this run writes to: locked (and recovered) if not yet
+      json::write_file((fs::path(logdir) / "config.json").string(), config_to_json(setup.config));
+    }
     return run_training(setup);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lucid-train: error: %s\n", e.what());
