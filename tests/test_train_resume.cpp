@@ -46,6 +46,8 @@ constexpr bool kSanitized = false;
 // from the default generator); the training transform flips at random (the
 // per-sample generator the loader seeds): everything a resume must restore.
 constexpr int kStepsPerEpoch = 10, kEpochs = 2, kSteps = kStepsPerEpoch * kEpochs;
+// The runs a test kills or interrupts: long enough that the signal lands before the end.
+constexpr int kLongEpochs = kSanitized ? 3 : 6;
 
 std::vector<std::string> train_args(const std::string& logdir, int workers, int epochs = kEpochs) {
   return {LUCID_TRAIN_EXE, "--recipe", "fashion-cnn", "--train-samples", "320", "--val-samples", "100",
@@ -167,8 +169,8 @@ TEST_CASE("stopped at step k, saved, resumed in a new process: bit-identical to 
 TEST_CASE("SIGKILL mid-run: --resume auto continues from the last checkpoint to the same end") {
   TempDir dir;
   const std::string logdir = dir / "run";
-  // Longer than the reference so the kill lands well before the end.
-  constexpr int kLongEpochs = 6;
+  // Longer than the reference so the kill lands well before the end (the
+  // sanitized build is slow enough with fewer).
   const auto args = with(train_args(logdir, 2, kLongEpochs), {"--checkpoint-every-steps", "4"});
   {
     ChildProcess child(args, dir / "killed.log");
@@ -235,7 +237,7 @@ TEST_CASE("SIGKILL in the middle of a checkpoint save: the previous one survives
 TEST_CASE("SIGTERM: the step finishes, a checkpoint is saved, exit 143; the resume ends bit-identical") {
   TempDir dir;
   const std::string logdir = dir / "run";
-  const auto args = with(train_args(logdir, 2, 6), {"--checkpoint-every-steps", "3"});
+  const auto args = with(train_args(logdir, 2, kLongEpochs), {"--checkpoint-every-steps", "3"});
   {
     ChildProcess child(args, dir / "term.log");
     REQUIRE(child.wait_until([&] { return fs::exists(logdir + "/checkpoints/last"); }, std::chrono::seconds(600)));
@@ -249,8 +251,8 @@ TEST_CASE("SIGTERM: the step finishes, a checkpoint is saved, exit 143; the resu
   const std::string resumed =
       run_ok({LUCID_TRAIN_EXE, "--resume", "auto", "--logdir", logdir, "--progress", "lines"}, dir / "resume.log");
   const std::string full = dir / "full";
-  run_ok(with(train_args(full, 0, 6), {"--checkpoint-every-steps", "3"}), dir / "full.log");
-  check_same(final_state(logdir, 6 * kStepsPerEpoch), final_state(full, 6 * kStepsPerEpoch));
+  run_ok(with(train_args(full, 0, kLongEpochs), {"--checkpoint-every-steps", "3"}), dir / "full.log");
+  check_same(final_state(logdir, kLongEpochs * kStepsPerEpoch), final_state(full, kLongEpochs * kStepsPerEpoch));
 
   // The logs hold every (tag, step) once: the killed run's points after its
   // checkpoint were purged, and nothing was logged twice.
